@@ -1,0 +1,212 @@
+//! Points, quads and the small amount of projective geometry the checks need.
+
+use serde::{Deserialize, Serialize};
+
+/// A point in frame pixels: origin top-left, x right, y down, never mirrored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub x: f32,
+    pub y: f32,
+}
+
+impl Point {
+    pub const fn new(x: f32, y: f32) -> Self {
+        Self { x, y }
+    }
+
+    pub fn dist(self, other: Point) -> f32 {
+        (self.x - other.x).hypot(self.y - other.y)
+    }
+
+    pub fn lerp(self, other: Point, t: f32) -> Point {
+        Point::new(self.x + (other.x - self.x) * t, self.y + (other.y - self.y) * t)
+    }
+
+    pub fn scaled(self, s: f32) -> Point {
+        Point::new(self.x * s, self.y * s)
+    }
+}
+
+/// A document outline: corners TL, TR, BR, BL in the document's reading orientation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Quad(pub [Point; 4]);
+
+impl Quad {
+    pub fn corners(&self) -> &[Point; 4] {
+        &self.0
+    }
+
+    /// Shoelace area, always positive.
+    pub fn area(&self) -> f32 {
+        let p = &self.0;
+        let mut s = 0.0;
+        for i in 0..4 {
+            let (a, b) = (p[i], p[(i + 1) % 4]);
+            s += a.x * b.y - b.x * a.y;
+        }
+        (0.5 * s).abs()
+    }
+
+    pub fn scaled(&self, s: f32) -> Quad {
+        Quad(self.0.map(|p| p.scaled(s)))
+    }
+
+    pub fn centroid(&self) -> Point {
+        let p = &self.0;
+        Point::new(
+            (p[0].x + p[1].x + p[2].x + p[3].x) / 4.0,
+            (p[0].y + p[1].y + p[2].y + p[3].y) / 4.0,
+        )
+    }
+
+    /// Side lengths: top, right, bottom, left.
+    pub fn sides(&self) -> [f32; 4] {
+        let p = &self.0;
+        [p[0].dist(p[1]), p[1].dist(p[2]), p[2].dist(p[3]), p[3].dist(p[0])]
+    }
+
+    /// Axis-aligned bounds as (min, max).
+    pub fn bounds(&self) -> (Point, Point) {
+        let mut lo = Point::new(f32::MAX, f32::MAX);
+        let mut hi = Point::new(f32::MIN, f32::MIN);
+        for p in &self.0 {
+            lo.x = lo.x.min(p.x);
+            lo.y = lo.y.min(p.y);
+            hi.x = hi.x.max(p.x);
+            hi.y = hi.y.max(p.y);
+        }
+        (lo, hi)
+    }
+
+    /// Area of the part of the quad inside the rectangle [0, w] x [0, h] (Sutherland-Hodgman).
+    pub fn area_inside(&self, w: f32, h: f32) -> f32 {
+        let mut poly: Vec<Point> = self.0.to_vec();
+        // Each clip edge keeps the points where `inside` holds.
+        let edges: [(fn(Point, f32) -> f32, f32); 4] = [
+            (|p, _| p.x, 0.0),
+            (|p, w| w - p.x, w),
+            (|p, _| p.y, 0.0),
+            (|p, h| h - p.y, h),
+        ];
+        for (dist, lim) in edges {
+            if poly.is_empty() {
+                break;
+            }
+            let input = std::mem::take(&mut poly);
+            let n = input.len();
+            for i in 0..n {
+                let (a, b) = (input[i], input[(i + 1) % n]);
+                let (da, db) = (dist(a, lim), dist(b, lim));
+                if da >= 0.0 {
+                    poly.push(a);
+                }
+                if (da >= 0.0) != (db >= 0.0) {
+                    poly.push(a.lerp(b, da / (da - db)));
+                }
+            }
+        }
+        let n = poly.len();
+        let mut s = 0.0;
+        for i in 0..n {
+            let (a, b) = (poly[i], poly[(i + 1) % n]);
+            s += a.x * b.y - b.x * a.y;
+        }
+        (0.5 * s).abs()
+    }
+
+    /// True when `pt` lies inside the (convex) quad.
+    pub fn contains(&self, pt: Point) -> bool {
+        let p = &self.0;
+        let mut sign = 0.0f32;
+        for i in 0..4 {
+            let (a, b) = (p[i], p[(i + 1) % 4]);
+            let c = (b.x - a.x) * (pt.y - a.y) - (b.y - a.y) * (pt.x - a.x);
+            if c != 0.0 {
+                if sign == 0.0 {
+                    sign = c.signum();
+                } else if c.signum() != sign {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+/// A 3x3 projective transform, row-major, mapping (x, y, 1) to homogeneous coordinates.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Homography(pub [f64; 9]);
+
+impl Homography {
+    /// The transform taking the unit square's corners (0,0) (1,0) (1,1) (0,1) onto `quad`'s.
+    pub fn unit_square_to(quad: &Quad) -> Option<Homography> {
+        let p = quad.0.map(|p| (p.x as f64, p.y as f64));
+        let (x0, y0) = p[0];
+        let (x1, y1) = p[1];
+        let (x2, y2) = p[2];
+        let (x3, y3) = p[3];
+        let dx1 = x1 - x2;
+        let dx2 = x3 - x2;
+        let dy1 = y1 - y2;
+        let dy2 = y3 - y2;
+        let sx = x0 - x1 + x2 - x3;
+        let sy = y0 - y1 + y2 - y3;
+        let den = dx1 * dy2 - dx2 * dy1;
+        if den.abs() < 1e-12 {
+            return None;
+        }
+        let g = (sx * dy2 - dx2 * sy) / den;
+        let h = (dx1 * sy - sx * dy1) / den;
+        let a = x1 - x0 + g * x1;
+        let b = x3 - x0 + h * x3;
+        let d = y1 - y0 + g * y1;
+        let e = y3 - y0 + h * y3;
+        Some(Homography([a, b, x0, d, e, y0, g, h, 1.0]))
+    }
+
+    pub fn apply(&self, x: f64, y: f64) -> (f64, f64) {
+        let m = &self.0;
+        let w = m[6] * x + m[7] * y + m[8];
+        ((m[0] * x + m[1] * y + m[2]) / w, (m[3] * x + m[4] * y + m[5]) / w)
+    }
+
+    pub fn map_point(&self, x: f32, y: f32) -> Point {
+        let (u, v) = self.apply(x as f64, y as f64);
+        Point::new(u as f32, v as f32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_square_maps_onto_the_quad_corners() {
+        let q = Quad([
+            Point::new(10.0, 20.0),
+            Point::new(200.0, 30.0),
+            Point::new(210.0, 150.0),
+            Point::new(5.0, 140.0),
+        ]);
+        let h = Homography::unit_square_to(&q).expect("non-degenerate");
+        for (i, (u, v)) in [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)].into_iter().enumerate() {
+            let p = h.map_point(u, v);
+            assert!(p.dist(q.0[i]) < 1e-3, "corner {i}: {p:?} vs {:?}", q.0[i]);
+        }
+    }
+
+    #[test]
+    fn area_and_contains() {
+        let q = Quad([
+            Point::new(0.0, 0.0),
+            Point::new(10.0, 0.0),
+            Point::new(10.0, 5.0),
+            Point::new(0.0, 5.0),
+        ]);
+        assert_eq!(q.area(), 50.0);
+        assert!(q.contains(Point::new(5.0, 2.0)));
+        assert!(!q.contains(Point::new(11.0, 2.0)));
+        assert_eq!(q.area_inside(100.0, 100.0), 50.0);
+        assert_eq!(q.area_inside(4.0, 100.0), 20.0);
+    }
+}

@@ -1,0 +1,199 @@
+//! Light on the document: specular glare (clipped highlights in patches) and exposure (too dark,
+//! too bright, uneven), measured over the pixels inside the outline on the working copy.
+
+use super::geometry::{Point, Quad};
+use super::report::Region;
+use super::work::{WorkImage, luma_of};
+
+/// Working pixels are box averages, so a clipped highlight reads a little under the full-resolution
+/// clip level at its rim; this many levels of slack count the rim too.
+const AVERAGING_SLACK: u8 = 6;
+/// A document whose median luma is this bright is overexposed: its clipping is an exposure fault,
+/// not a glare patch, and the person is told to find softer light rather than to tilt the card.
+const OVEREXPOSED_MEDIAN: u8 = 228;
+/// Glare patches smaller than this fraction of the document are not outlined in the overlay.
+const MIN_REGION_FRAC: f32 = 0.001;
+/// A pixel this dark (luma) counts as clipped to black.
+const BLACK_LEVEL: u8 = 6;
+/// Evenness grid over the document (cells across, down).
+const EVEN_GRID: (usize, usize) = (4, 3);
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Light {
+    pub glare_frac: f32,
+    pub luma_mean: f32,
+    pub luma_median: u8,
+    pub clipped_frac: f32,
+    pub evenness: f32,
+    pub overexposed: bool,
+    pub glare_regions: Vec<Region>,
+}
+
+#[derive(Debug, Default)]
+pub struct LightProbe {
+    inside: Vec<u32>,
+    mask: Vec<u32>,
+    labels: Vec<u32>,
+    stack: Vec<u32>,
+}
+
+impl LightProbe {
+    /// Measures light over the document `quad` (working coordinates).
+    pub fn measure(&mut self, work: &WorkImage, quad: &Quad, glare_level: u8) -> Option<Light> {
+        let (w, h) = (work.width, work.height);
+        let (lo, hi) = quad.bounds();
+        let x0 = lo.x.floor().max(0.0) as usize;
+        let y0 = lo.y.floor().max(0.0) as usize;
+        let x1 = (hi.x.ceil() as usize).min(w.saturating_sub(1));
+        let y1 = (hi.y.ceil() as usize).min(h.saturating_sub(1));
+        if x1 <= x0 || y1 <= y0 {
+            return None;
+        }
+        let level = glare_level.saturating_sub(AVERAGING_SLACK);
+        let mut histogram = [0u32; 256];
+        let mut count = 0u32;
+        let mut sum = 0u64;
+        let mut clipped = 0u32;
+        let mut black = 0u32;
+        self.inside.clear();
+        self.mask.clear();
+        let bw = x1 - x0 + 1;
+        let bh = y1 - y0 + 1;
+        self.labels.clear();
+        self.labels.resize(bw * bh, 0);
+        for y in y0..=y1 {
+            for x in x0..=x1 {
+                if !quad.contains(Point::new(x as f32, y as f32)) {
+                    continue;
+                }
+                let px = work.rgb[work.idx(x, y)];
+                let l = luma_of(px);
+                histogram[l as usize] += 1;
+                count += 1;
+                sum += l as u64;
+                if px.iter().all(|&c| c >= level) {
+                    clipped += 1;
+                    // Mark for connected components (1 = clipped, unlabelled).
+                    self.labels[(y - y0) * bw + (x - x0)] = 1;
+                }
+                if l <= BLACK_LEVEL {
+                    black += 1;
+                }
+            }
+        }
+        if count == 0 {
+            return None;
+        }
+        let median = percentile(&histogram, count, 0.5);
+        let overexposed = median >= OVEREXPOSED_MEDIAN;
+        let glare_frac = if overexposed { 0.0 } else { clipped as f32 / count as f32 };
+        let clipped_frac = if overexposed { (clipped + black) as f32 } else { black as f32 } / count as f32;
+        let glare_regions = if overexposed {
+            Vec::new()
+        } else {
+            self.regions(work, (x0, y0, bw, bh), count)
+        };
+        Some(Light {
+            glare_frac,
+            luma_mean: sum as f32 / count as f32,
+            luma_median: median,
+            clipped_frac,
+            evenness: evenness(work, quad, glare_level),
+            overexposed,
+            glare_regions,
+        })
+    }
+
+    /// Bounding boxes (full-resolution) of the connected clipped patches.
+    fn regions(&mut self, work: &WorkImage, (x0, y0, bw, bh): (usize, usize, usize, usize), count: u32) -> Vec<Region> {
+        let mut out = Vec::new();
+        let min_px = (MIN_REGION_FRAC * count as f32).max(2.0) as u32;
+        let mut next = 2u32;
+        for start in 0..self.labels.len() {
+            if self.labels[start] != 1 {
+                continue;
+            }
+            self.stack.clear();
+            self.stack.push(start as u32);
+            self.labels[start] = next;
+            let (mut minx, mut miny, mut maxx, mut maxy, mut n) = (usize::MAX, usize::MAX, 0, 0, 0u32);
+            while let Some(i) = self.stack.pop() {
+                let i = i as usize;
+                let (x, y) = (i % bw, i / bw);
+                n += 1;
+                minx = minx.min(x);
+                miny = miny.min(y);
+                maxx = maxx.max(x);
+                maxy = maxy.max(y);
+                let neighbours = [
+                    (x > 0).then(|| i - 1),
+                    (x + 1 < bw).then(|| i + 1),
+                    (y > 0).then(|| i - bw),
+                    (y + 1 < bh).then(|| i + bw),
+                ];
+                for j in neighbours.into_iter().flatten() {
+                    if self.labels[j] == 1 {
+                        self.labels[j] = next;
+                        self.stack.push(j as u32);
+                    }
+                }
+            }
+            next += 1;
+            if n >= min_px {
+                let (ax, ay) = work.to_full((x0 + minx) as f32 - 0.5, (y0 + miny) as f32 - 0.5);
+                let (bx, by) = work.to_full((x0 + maxx) as f32 + 0.5, (y0 + maxy) as f32 + 0.5);
+                out.push(Region { min: Point::new(ax, ay), max: Point::new(bx, by) });
+            }
+        }
+        self.mask.clear();
+        out
+    }
+}
+
+/// The darkest cell's mean luma over the brightest cell's, on a coarse grid over the document;
+/// printed content varies too, so only a hard shadow drives this far down.
+fn evenness(work: &WorkImage, quad: &Quad, glare_level: u8) -> f32 {
+    const SAMPLES: usize = 8;
+    let c = quad.0;
+    let mut means = Vec::with_capacity(EVEN_GRID.0 * EVEN_GRID.1);
+    for gy in 0..EVEN_GRID.1 {
+        for gx in 0..EVEN_GRID.0 {
+            let (mut s, mut n) = (0u32, 0u32);
+            for sy in 0..SAMPLES {
+                for sx in 0..SAMPLES {
+                    let u = 0.05 + 0.9 * (gx as f32 + (sx as f32 + 0.5) / SAMPLES as f32) / EVEN_GRID.0 as f32;
+                    let v = 0.05 + 0.9 * (gy as f32 + (sy as f32 + 0.5) / SAMPLES as f32) / EVEN_GRID.1 as f32;
+                    let p = c[0].lerp(c[1], u).lerp(c[3].lerp(c[2], u), v);
+                    let (x, y) = (p.x.round(), p.y.round());
+                    if x < 0.0 || y < 0.0 || x >= work.width as f32 || y >= work.height as f32 {
+                        continue;
+                    }
+                    let px = work.rgb[work.idx(x as usize, y as usize)];
+                    if px.iter().all(|&ch| ch >= glare_level) {
+                        continue;
+                    }
+                    s += luma_of(px) as u32;
+                    n += 1;
+                }
+            }
+            if n > SAMPLES as u32 {
+                means.push(s as f32 / n as f32);
+            }
+        }
+    }
+    let max = means.iter().copied().fold(0.0f32, f32::max);
+    let min = means.iter().copied().fold(f32::MAX, f32::min);
+    if means.is_empty() || max <= 0.0 { 1.0 } else { (min / max).clamp(0.0, 1.0) }
+}
+
+fn percentile(histogram: &[u32; 256], count: u32, q: f32) -> u8 {
+    let target = (q * count as f32) as u32;
+    let mut seen = 0;
+    for (v, &c) in histogram.iter().enumerate() {
+        seen += c;
+        if seen > target {
+            return v as u8;
+        }
+    }
+    255
+}

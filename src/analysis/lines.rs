@@ -1,0 +1,310 @@
+//! Straight-line evidence: an orientation-guided Hough transform over the edge map, and for each
+//! line found, a profile of where along it the edges really are.
+//!
+//! A document's sides are long straight edges with one polarity (card brighter or darker than what
+//! is behind it) even where a finger, glare or a low-contrast desk breaks them into pieces, so the
+//! evidence is collected per line rather than per closed contour.
+
+use super::work::WorkImage;
+
+/// Hough angle resolution: 1 degree.
+const ANGLE_BINS: usize = 180;
+/// Each edge pixel votes for lines within this many degrees of its gradient direction.
+const VOTE_SPREAD_BINS: i32 = 3;
+/// A pixel supports a line when its gradient is within this angle of the line's normal.
+const SUPPORT_ANGLE_DEG: f32 = 14.0;
+/// Peaks closer than this (degrees, pixels) to a stronger one are the same line.
+const PEAK_NMS_ANGLE: i32 = 4;
+const PEAK_NMS_RHO: i32 = 6;
+/// Lines are capped per orientation bucket of this many degrees.
+const ORIENTATION_BUCKET_DEG: usize = 10;
+const MAX_PER_ORIENTATION: usize = 10;
+/// Hough peaks examined before ranking by unbroken run.
+const HOUGH_PEAKS: usize = 200;
+const HOUGH_PEAKS_PER_ORIENTATION: usize = 24;
+/// Gaps up to this many pixels do not break a run (noise, a printed mark at the edge).
+const RUN_MAX_GAP: u32 = 4;
+/// A line's longest run must reach this fraction of the vote threshold.
+const MIN_RUN_FRAC: f32 = 0.6;
+
+/// An infinite line `x cos(theta) + y sin(theta) = rho` in working pixels, with the support profile
+/// along its visible part.
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub theta: f32,
+    pub rho: f32,
+    /// Normal (cos, sin) and direction (-sin, cos).
+    pub normal: (f32, f32),
+    pub dir: (f32, f32),
+    /// Parameter range of the part inside the working image (points are rho*normal + t*dir).
+    pub t_min: f32,
+    pub t_max: f32,
+    /// Prefix sums of supporting edge pixels along t (1 px steps from t_min), by gradient polarity
+    /// relative to `normal`.
+    pub pos: Vec<u32>,
+    pub neg: Vec<u32>,
+    /// A frame border: the document runs off the frame here, there is no edge to see.
+    pub border: bool,
+    pub votes: u32,
+    /// Longest run of same-polarity support, in pixels, with gaps of up to RUN_MAX_GAP.
+    pub run: u32,
+}
+
+impl Line {
+    pub fn point_at(&self, t: f32) -> (f32, f32) {
+        (self.rho * self.normal.0 + t * self.dir.0, self.rho * self.normal.1 + t * self.dir.1)
+    }
+
+    pub fn param_of(&self, p: (f32, f32)) -> f32 {
+        p.0 * self.dir.0 + p.1 * self.dir.1
+    }
+
+    /// Supporting pixels with each polarity between parameters `a` and `b` (clipped to the image).
+    pub fn support(&self, a: f32, b: f32) -> (u32, u32, f32) {
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let lo = lo.max(self.t_min);
+        let hi = hi.min(self.t_max);
+        if hi <= lo || self.pos.is_empty() {
+            return (0, 0, 0.0);
+        }
+        let n = self.pos.len() - 1;
+        let i0 = ((lo - self.t_min) as usize).min(n);
+        let i1 = ((hi - self.t_min) as usize).min(n);
+        let p = self.pos.get(i1).copied().unwrap_or(0) - self.pos.get(i0).copied().unwrap_or(0);
+        let q = self.neg.get(i1).copied().unwrap_or(0) - self.neg.get(i0).copied().unwrap_or(0);
+        (p, q, hi - lo)
+    }
+
+    /// Intersection with another line, if they are not parallel.
+    pub fn intersect(&self, other: &Line) -> Option<(f32, f32)> {
+        let (a1, b1, c1) = (self.normal.0, self.normal.1, self.rho);
+        let (a2, b2, c2) = (other.normal.0, other.normal.1, other.rho);
+        let det = a1 * b2 - a2 * b1;
+        if det.abs() < 1e-4 {
+            return None;
+        }
+        Some(((c1 * b2 - c2 * b1) / det, (a1 * c2 - a2 * c1) / det))
+    }
+}
+
+/// Hough accumulator and line finder; owns its buffers.
+#[derive(Debug, Default)]
+pub struct LineFinder {
+    acc: Vec<u32>,
+    smoothed: Vec<u32>,
+    trig: Vec<(f32, f32)>,
+    peaks: Vec<(u32, usize, usize)>,
+    ranked: Vec<Line>,
+}
+
+impl LineFinder {
+    /// Finds up to `max_lines` lines with at least `min_votes` votes, strongest first, plus the
+    /// four frame borders.
+    pub fn find(&mut self, work: &WorkImage, min_votes: u32, max_lines: usize, out: &mut Vec<Line>) {
+        out.clear();
+        let (w, h) = (work.width, work.height);
+        let diag = ((w * w + h * h) as f32).sqrt().ceil() as usize + 1;
+        let rho_bins = 2 * diag + 1;
+        if self.trig.len() != ANGLE_BINS {
+            self.trig = (0..ANGLE_BINS)
+                .map(|b| {
+                    let t = (b as f32).to_radians();
+                    (t.cos(), t.sin())
+                })
+                .collect();
+        }
+        self.acc.clear();
+        self.acc.resize(ANGLE_BINS * rho_bins, 0);
+        for y in 1..h.saturating_sub(1) {
+            for x in 1..w.saturating_sub(1) {
+                let i = y * w + x;
+                if work.edge[i] == 0 {
+                    continue;
+                }
+                let (gx, gy) = (work.gx[i] as f32, work.gy[i] as f32);
+                let mut ang = gy.atan2(gx).to_degrees();
+                if ang < 0.0 {
+                    ang += 180.0;
+                }
+                let centre = ang.round() as i32;
+                for d in -VOTE_SPREAD_BINS..=VOTE_SPREAD_BINS {
+                    let b = (centre + d).rem_euclid(ANGLE_BINS as i32) as usize;
+                    let (c, s) = self.trig[b];
+                    let rho = x as f32 * c + y as f32 * s;
+                    let r = (rho.round() as i32 + diag as i32) as usize;
+                    self.acc[b * rho_bins + r] += 1;
+                }
+            }
+        }
+        // A line between two angle bins drifts across rho bins along its length: sum neighbouring
+        // rho bins so a long, slightly off-bin side keeps its votes together.
+        self.smoothed.clear();
+        self.smoothed.resize(self.acc.len(), 0);
+        for row in 0..ANGLE_BINS {
+            let base = row * rho_bins;
+            for r in 1..rho_bins.saturating_sub(1) {
+                self.smoothed[base + r] = self.acc[base + r - 1] + self.acc[base + r] + self.acc[base + r + 1];
+            }
+        }
+        std::mem::swap(&mut self.acc, &mut self.smoothed);
+        // Local maxima (angle wraps: bin 179 neighbours bin 0 with rho negated).
+        self.peaks.clear();
+        for b in 0..ANGLE_BINS {
+            for r in 0..rho_bins {
+                let v = self.acc[b * rho_bins + r];
+                if v < min_votes {
+                    continue;
+                }
+                if self.is_peak(b, r, v, rho_bins, diag) {
+                    self.peaks.push((v, b, r));
+                }
+            }
+        }
+        self.peaks.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        // Rank the strongest peaks by their longest unbroken run of same-polarity edge: a
+        // document side is one long straight edge, texture (wood grain, stripes, guilloche) is many
+        // short or broken ones.
+        self.ranked.clear();
+        let mut per_orientation = [0usize; ANGLE_BINS / ORIENTATION_BUCKET_DEG];
+        for &(votes, b, r) in &self.peaks {
+            if self.ranked.len() >= HOUGH_PEAKS {
+                break;
+            }
+            let bucket = &mut per_orientation[b / ORIENTATION_BUCKET_DEG];
+            if *bucket >= HOUGH_PEAKS_PER_ORIENTATION {
+                continue;
+            }
+            *bucket += 1;
+            let theta = (b as f32).to_radians();
+            let rho = r as f32 - diag as f32;
+            self.ranked.push(make_line(work, theta, rho, votes, false));
+        }
+        self.ranked.sort_by(|x, y| y.run.cmp(&x.run));
+        // Cap each orientation so one texture cannot crowd out the document's other sides.
+        let mut per_orientation = [0usize; ANGLE_BINS / ORIENTATION_BUCKET_DEG];
+        for line in self.ranked.drain(..) {
+            if out.len() >= max_lines {
+                break;
+            }
+            let b = (line.theta.to_degrees().round() as usize).min(ANGLE_BINS - 1);
+            let bucket = &mut per_orientation[b / ORIENTATION_BUCKET_DEG];
+            if *bucket >= MAX_PER_ORIENTATION || (line.run as f32) < MIN_RUN_FRAC * min_votes as f32 {
+                continue;
+            }
+            *bucket += 1;
+            out.push(line);
+        }
+        let (wf, hf) = ((w - 1) as f32, (h - 1) as f32);
+        for (theta, rho) in [(0.0f32, 0.0f32), (0.0, wf), (90.0, 0.0), (90.0, hf)] {
+            out.push(make_line(work, theta.to_radians(), rho, 0, true));
+        }
+    }
+
+    fn is_peak(&self, b: usize, r: usize, v: u32, rho_bins: usize, diag: usize) -> bool {
+        for db in -PEAK_NMS_ANGLE..=PEAK_NMS_ANGLE {
+            let mut bb = b as i32 + db;
+            let mut rr = r as i32;
+            if bb < 0 || bb >= ANGLE_BINS as i32 {
+                // Wrap: theta +- 180 is the same line with rho negated.
+                bb = bb.rem_euclid(ANGLE_BINS as i32);
+                rr = 2 * diag as i32 - rr;
+            }
+            for dr in -PEAK_NMS_RHO..=PEAK_NMS_RHO {
+                let r2 = rr + dr;
+                if r2 < 0 || r2 >= rho_bins as i32 || (db == 0 && dr == 0) {
+                    continue;
+                }
+                let o = self.acc[bb as usize * rho_bins + r2 as usize];
+                // Ties broken by position so a flat top yields one peak.
+                if o > v || (o == v && (db, dr) < (0, 0)) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+/// Builds a line and its support profile by walking it across the working image.
+pub fn make_line(work: &WorkImage, theta: f32, rho: f32, votes: u32, border: bool) -> Line {
+    let normal = (theta.cos(), theta.sin());
+    let dir = (-normal.1, normal.0);
+    let (w, h) = (work.width as f32, work.height as f32);
+    // Clip the parameter range to the image rectangle [0, w-1] x [0, h-1].
+    let mut t_min = f32::MIN;
+    let mut t_max = f32::MAX;
+    let base = (rho * normal.0, rho * normal.1);
+    for (b, d, lim) in [(base.0, dir.0, w - 1.0), (base.1, dir.1, h - 1.0)] {
+        if d.abs() < 1e-6 {
+            if b < 0.0 || b > lim {
+                t_min = 1.0;
+                t_max = 0.0;
+            }
+        } else {
+            let (a1, a2) = ((0.0 - b) / d, (lim - b) / d);
+            t_min = t_min.max(a1.min(a2));
+            t_max = t_max.min(a1.max(a2));
+        }
+    }
+    let mut line = Line { theta, rho, normal, dir, t_min, t_max, pos: Vec::new(), neg: Vec::new(), border, votes, run: 0 };
+    if t_max <= t_min {
+        line.t_min = 0.0;
+        line.t_max = 0.0;
+        return line;
+    }
+    let steps = (t_max - t_min) as usize + 1;
+    line.pos.reserve(steps + 1);
+    line.neg.reserve(steps + 1);
+    line.pos.push(0);
+    line.neg.push(0);
+    let cos_tol = SUPPORT_ANGLE_DEG.to_radians().cos();
+    let (mut sp, mut sn) = (0u32, 0u32);
+    let mut runs = [(u32::MAX, 0u32); 2];
+    let mut best_run = 0u32;
+    for k in 0..steps {
+        let (px, py) = line.point_at(t_min + k as f32);
+        let mut hit = 0i32;
+        if !border {
+            for off in [0.0f32, -1.0, 1.0] {
+                let x = (px + off * normal.0).round();
+                let y = (py + off * normal.1).round();
+                if x < 0.0 || y < 0.0 || x >= w || y >= h {
+                    continue;
+                }
+                let i = work.idx(x as usize, y as usize);
+                if work.edge[i] == 0 {
+                    continue;
+                }
+                let (gx, gy) = (work.gx[i] as f32, work.gy[i] as f32);
+                let m = (gx * gx + gy * gy).sqrt();
+                let c = (gx * normal.0 + gy * normal.1) / m.max(1e-6);
+                if c >= cos_tol {
+                    hit = 1;
+                    break;
+                } else if c <= -cos_tol {
+                    hit = -1;
+                    break;
+                }
+            }
+        }
+        if hit > 0 {
+            sp += 1;
+        } else if hit < 0 {
+            sn += 1;
+        }
+        for (run, polarity) in runs.iter_mut().zip([1, -1]) {
+            // run = (start of current run, last hit)
+            if hit == polarity {
+                if k as u32 - run.1 > RUN_MAX_GAP + 1 || run.0 == u32::MAX {
+                    run.0 = k as u32;
+                }
+                run.1 = k as u32;
+                best_run = best_run.max(run.1 - run.0 + 1);
+            }
+        }
+        line.pos.push(sp);
+        line.neg.push(sn);
+    }
+    line.run = best_run;
+    line
+}

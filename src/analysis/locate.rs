@@ -1,0 +1,579 @@
+//! Finding the document: quads built from pairs of line pairs, scored by edge support, shape and
+//! content, then refined to sub-pixel accuracy on the full-resolution frame.
+
+use image::RgbImage;
+
+use super::geometry::{Point, Quad};
+use super::lines::{Line, LineFinder};
+use super::pose;
+use super::spec::{DocKind, KindChoice};
+use super::work::WorkImage;
+
+/// Lines kept from the Hough transform (plus the four frame borders).
+const MAX_LINES: usize = 50;
+/// A line needs this fraction of the working image's short side in votes.
+const MIN_VOTES_FRAC: f32 = 0.07;
+/// Opposite sides of a document in perspective stay within this angle of each other (degrees).
+const MAX_OPPOSITE_ANGLE_DEG: f32 = 35.0;
+/// Adjacent sides meet at no sharper angle than this in the image (degrees).
+const MIN_ADJACENT_ANGLE_DEG: f32 = 40.0;
+/// The smallest document worth locating, as a fraction of the frame's area.
+const MIN_AREA_FRAC: f32 = 0.012;
+/// Corners may lie this far outside the frame (fraction of its size) for a cut-off document.
+const OUTSIDE_SLACK: f32 = 0.6;
+/// Assumed edge support along a frame border, where the document runs off the frame.
+const BORDER_SUPPORT: f32 = 0.45;
+/// Every real side must be supported along at least this fraction of its visible length.
+const MIN_SIDE_SUPPORT: f32 = 0.22;
+/// Width of the log-aspect prior around each document format's true aspect.
+const ASPECT_SIGMA: f32 = 0.10;
+/// A portrait outline (a card held sideways, or an open booklet) is less likely than a landscape one.
+const PORTRAIT_PRIOR: f32 = 0.55;
+/// Candidates within this fraction of the best score compete on size: the outermost consistent
+/// outline is the document, inner printed frames and photo boxes are not.
+const NEAR_BEST: f32 = 0.93;
+/// How many of the best candidates get the content test.
+const SHORTLIST: usize = 8;
+
+/// A located document in full-resolution pixels, before the checks.
+#[derive(Clone, Copy, Debug)]
+pub struct Located {
+    pub quad: Quad,
+    pub kind: DocKind,
+    pub confidence: f32,
+    pub pose: pose::Pose,
+    /// Which sides (top, right, bottom, left) lie on a frame border.
+    pub border_sides: [bool; 4],
+    /// Support of each corner's two sides near the corner (0..1), TL TR BR BL.
+    pub corner_support: [f32; 4],
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    lines: [usize; 4],
+    corners: [(f32, f32); 4],
+    score: f32,
+    area: f32,
+}
+
+/// The locator's reusable state.
+#[derive(Debug, Default)]
+pub struct Locator {
+    finder: LineFinder,
+    lines: Vec<Line>,
+    pairs: Vec<(usize, usize)>,
+    candidates: Vec<Candidate>,
+}
+
+impl Locator {
+    pub fn locate(&mut self, frame: &RgbImage, work: &WorkImage, kind: KindChoice) -> Option<Located> {
+        let short = work.width.min(work.height) as f32;
+        let min_votes = (MIN_VOTES_FRAC * short).max(8.0) as u32;
+        self.finder.find(work, min_votes, MAX_LINES, &mut self.lines);
+        self.collect_pairs();
+        self.collect_candidates(work, kind);
+        if std::env::var_os("IDSHOT_DEBUG_LOCATE").is_some() {
+            let mut c = self.candidates.clone();
+            c.sort_unstable_by(|x, y| y.score.total_cmp(&x.score));
+            for k in c.iter().take(10) {
+                eprintln!("cand {:?} score {:.3} area {:.0} corners {:?}", k.lines, k.score, k.area, k.corners);
+            }
+            eprintln!("{} pairs {} candidates", self.pairs.len(), self.candidates.len());
+        }
+        let best = self.pick(work)?;
+        let refined = refine(frame, work, &self.lines, &best);
+        finish(frame, work, &self.lines, &best, refined, kind)
+    }
+
+    fn collect_pairs(&mut self) {
+        self.pairs.clear();
+        let n = self.lines.len();
+        for i in 0..n {
+            for j in i + 1..n {
+                let (a, b) = (&self.lines[i], &self.lines[j]);
+                if angle_between(a.theta, b.theta) <= MAX_OPPOSITE_ANGLE_DEG {
+                    self.pairs.push((i, j));
+                }
+            }
+        }
+    }
+
+    fn collect_candidates(&mut self, work: &WorkImage, kind: KindChoice) {
+        self.candidates.clear();
+        let (w, h) = (work.width as f32, work.height as f32);
+        let min_area = MIN_AREA_FRAC * w * h;
+        for (pi, &(a, b)) in self.pairs.iter().enumerate() {
+            for &(c, d) in &self.pairs[pi + 1..] {
+                if a == c || a == d || b == c || b == d {
+                    continue;
+                }
+                let lines = &self.lines;
+                let borders = [a, c, b, d].iter().filter(|&&k| lines[k].border).count();
+                if borders > 2 {
+                    continue;
+                }
+                let (la, lb, lc, ld) = (&lines[a], &lines[b], &lines[c], &lines[d]);
+                if angle_between(la.theta, lc.theta) < MIN_ADJACENT_ANGLE_DEG
+                    || angle_between(lb.theta, ld.theta) < MIN_ADJACENT_ANGLE_DEG
+                {
+                    continue;
+                }
+                let (Some(p0), Some(p1), Some(p2), Some(p3)) =
+                    (la.intersect(lc), lc.intersect(lb), lb.intersect(ld), ld.intersect(la))
+                else {
+                    continue;
+                };
+                let corners = [p0, p1, p2, p3];
+                if corners.iter().any(|p| {
+                    p.0 < -OUTSIDE_SLACK * w
+                        || p.1 < -OUTSIDE_SLACK * h
+                        || p.0 > (1.0 + OUTSIDE_SLACK) * w
+                        || p.1 > (1.0 + OUTSIDE_SLACK) * h
+                }) {
+                    continue;
+                }
+                if !is_convex(&corners) {
+                    continue;
+                }
+                let area = polygon_area(&corners);
+                if area < min_area {
+                    continue;
+                }
+                // Sides in cyclic order: a (p3->p0), c (p0->p1), b (p1->p2), d (p2->p3).
+                let sides = [(a, p3, p0), (c, p0, p1), (b, p1, p2), (d, p2, p3)];
+                let dbg = std::env::var("IDSHOT_DEBUG_QUAD").ok().is_some_and(|v| { let mut q = [a, b, c, d]; q.sort(); format!("{q:?}") == v });
+                if dbg {
+                    for &(k, p, q) in &sides {
+                        let l = &lines[k];
+                        eprintln!("side {k}: {:?} len {:.1}", l.support(l.param_of(p), l.param_of(q)), ((p.0-q.0).powi(2)+(p.1-q.1).powi(2)).sqrt());
+                    }
+                    eprintln!("support {:?} prior {} pose {:?} corners {:?}", side_support(lines, &sides), shape_prior(&corners, work, kind), pose::estimate(&Quad(corners.map(|p| Point::new(p.0, p.1))), work.width as u32, work.height as u32), corners);
+                }
+                let Some(support) = side_support(lines, &sides) else { continue };
+                let prior = if borders > 0 { PORTRAIT_PRIOR } else { shape_prior(&corners, work, kind) };
+                let score = support * (0.35 + 0.65 * prior);
+                if score > 0.15 {
+                    self.candidates.push(Candidate { lines: [a, c, b, d], corners, score, area });
+                }
+            }
+        }
+    }
+
+    fn pick(&mut self, work: &WorkImage) -> Option<Candidate> {
+        if self.candidates.is_empty() {
+            return None;
+        }
+        self.candidates.sort_unstable_by(|x, y| y.score.total_cmp(&x.score));
+        self.candidates.truncate(SHORTLIST.max(1) * 4);
+        let mut best: Option<Candidate> = None;
+        for cand in self.candidates.iter_mut().take(SHORTLIST) {
+            cand.score *= content_factor(work, &cand.corners);
+        }
+        let top = self.candidates.iter().take(SHORTLIST).map(|c| c.score).fold(0.0f32, f32::max);
+        for cand in self.candidates.iter().take(SHORTLIST) {
+            if cand.score >= NEAR_BEST * top && best.is_none_or(|b| cand.area > b.area) {
+                best = Some(*cand);
+            }
+        }
+        best
+    }
+}
+
+/// Length-weighted edge support of the four sides, or None when a side is too weak.
+fn side_support(lines: &[Line], sides: &[(usize, (f32, f32), (f32, f32)); 4]) -> Option<f32> {
+    let mut supported = 0.0;
+    let mut visible = 0.0;
+    let mut total = 0.0;
+    for &(k, p, q) in sides {
+        let line = &lines[k];
+        let len = ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt();
+        total += len;
+        if line.border {
+            supported += BORDER_SUPPORT * len;
+            visible += len;
+            continue;
+        }
+        let (pos, neg, vis) = line.support(line.param_of(p), line.param_of(q));
+        if vis < 0.3 * len || vis < 4.0 {
+            return None;
+        }
+        let s = pos.max(neg) as f32;
+        if s < MIN_SIDE_SUPPORT * vis {
+            return None;
+        }
+        supported += s;
+        visible += vis;
+    }
+    if visible <= 0.0 {
+        return None;
+    }
+    let hidden = 1.0 - visible / total.max(1e-6);
+    Some((supported / visible).min(1.0) * (1.0 - 0.5 * hidden))
+}
+
+/// How well the outline's rectified aspect matches a document format (1 = exactly).
+fn shape_prior(corners: &[(f32, f32); 4], work: &WorkImage, kind: KindChoice) -> f32 {
+    let quad = Quad(corners.map(|p| Point::new(p.0, p.1)));
+    let Some(p) = pose::estimate(&quad, work.width as u32, work.height as u32) else { return 0.0 };
+    let aspect = p.aspect as f32;
+    // The rectified long axis runs along side 0->1 when aspect >= 1, else along side 1->2; the
+    // outline is portrait when that axis is closer to the image's vertical.
+    let (from, to) = if aspect >= 1.0 { (corners[0], corners[1]) } else { (corners[1], corners[2]) };
+    let portrait = (to.1 - from.1).abs() > (to.0 - from.0).abs();
+    let a = if aspect >= 1.0 { aspect } else { 1.0 / aspect.max(1e-6) };
+    let kinds: &[DocKind] = match kind {
+        KindChoice::Auto => &DocKind::ALL,
+        KindChoice::IdCard => &[DocKind::Id1],
+        KindChoice::Passport => &[DocKind::Td3],
+    };
+    let best = kinds
+        .iter()
+        .map(|k| {
+            let z = (a / k.aspect()).ln() / ASPECT_SIGMA;
+            (-0.5 * z * z).exp()
+        })
+        .fold(0.0f32, f32::max);
+    if portrait { best * PORTRAIT_PRIOR } else { best }
+}
+
+/// Documents carry printed detail; plain objects of the same shape (a book, a phone) do not.
+/// Returns a factor in 0.3..=1 from the density of edges inside the outline.
+fn content_factor(work: &WorkImage, c: &[(f32, f32); 4]) -> f32 {
+    const GRID: (usize, usize) = (24, 16);
+    let mut hits = 0usize;
+    let mut total = 0usize;
+    for j in 0..GRID.1 {
+        for i in 0..GRID.0 {
+            let u = 0.08 + 0.84 * (i as f32 + 0.5) / GRID.0 as f32;
+            let v = 0.08 + 0.84 * (j as f32 + 0.5) / GRID.1 as f32;
+            let top = lerp(c[0], c[1], u);
+            let bottom = lerp(c[3], c[2], u);
+            let p = lerp(top, bottom, v);
+            let (x, y) = (p.0.round() as i64, p.1.round() as i64);
+            if x < 2 || y < 2 || x >= work.width as i64 - 2 || y >= work.height as i64 - 2 {
+                continue;
+            }
+            total += 1;
+            let (x, y) = (x as usize, y as usize);
+            let mut found = false;
+            'n: for yy in y - 2..=y + 2 {
+                for xx in x - 2..=x + 2 {
+                    if work.edge[work.idx(xx, yy)] != 0 {
+                        found = true;
+                        break 'n;
+                    }
+                }
+            }
+            hits += found as usize;
+        }
+    }
+    if total == 0 {
+        return 0.3;
+    }
+    let density = hits as f32 / total as f32;
+    // Printed cards put an edge within two pixels of a third or more of the grid points.
+    (0.3 + 0.7 * (density / 0.25).min(1.0)).min(1.0)
+}
+
+fn lerp(a: (f32, f32), b: (f32, f32), t: f32) -> (f32, f32) {
+    (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t)
+}
+
+/// Angle between two line orientations, 0..=90 degrees.
+fn angle_between(t1: f32, t2: f32) -> f32 {
+    let d = (t1 - t2).to_degrees().rem_euclid(180.0);
+    d.min(180.0 - d)
+}
+
+fn polygon_area(c: &[(f32, f32); 4]) -> f32 {
+    let mut s = 0.0;
+    for i in 0..4 {
+        let (a, b) = (c[i], c[(i + 1) % 4]);
+        s += a.0 * b.1 - b.0 * a.1;
+    }
+    (0.5 * s).abs()
+}
+
+fn is_convex(c: &[(f32, f32); 4]) -> bool {
+    let mut sign = 0.0f32;
+    for i in 0..4 {
+        let (a, b, d) = (c[i], c[(i + 1) % 4], c[(i + 2) % 4]);
+        let cr = (b.0 - a.0) * (d.1 - b.1) - (b.1 - a.1) * (d.0 - b.0);
+        if cr.abs() < 1e-6 {
+            return false;
+        }
+        if sign == 0.0 {
+            sign = cr.signum();
+        } else if cr.signum() != sign {
+            return false;
+        }
+    }
+    true
+}
+
+/// A side's line in full-resolution pixels: a point on it and its unit direction.
+#[derive(Clone, Copy, Debug)]
+struct FullLine {
+    p: (f64, f64),
+    d: (f64, f64),
+}
+
+impl FullLine {
+    fn intersect(&self, o: &FullLine) -> Option<(f64, f64)> {
+        let det = self.d.0 * o.d.1 - self.d.1 * o.d.0;
+        if det.abs() < 1e-9 {
+            return None;
+        }
+        let (dx, dy) = (o.p.0 - self.p.0, o.p.1 - self.p.1);
+        let t = (dx * o.d.1 - dy * o.d.0) / det;
+        Some((self.p.0 + t * self.d.0, self.p.1 + t * self.d.1))
+    }
+}
+
+/// Samples along each side whose edge is searched on the full-resolution frame.
+const REFINE_SAMPLES: usize = 48;
+/// Refinement ignores this fraction of each side at both ends (rounded corners, fingers).
+const REFINE_END_SKIP: f32 = 0.07;
+
+/// Refines the four side lines on the full-resolution frame; returns the corner positions.
+fn refine(frame: &RgbImage, work: &WorkImage, lines: &[Line], cand: &Candidate) -> [(f64, f64); 4] {
+    let s = work.scale as f32;
+    let full: [(f32, f32); 4] = cand.corners.map(|p| work.to_full(p.0, p.1));
+    // Side k runs from corner k-1 to corner k (see collect_candidates).
+    let mut side_lines = [FullLine { p: (0.0, 0.0), d: (1.0, 0.0) }; 4];
+    for k in 0..4 {
+        let a = full[(k + 3) % 4];
+        let b = full[k];
+        let coarse = line_through(a, b);
+        side_lines[k] = if lines[cand.lines[k]].border {
+            coarse
+        } else {
+            fit_side(frame, a, b, coarse, (1.5 * s + 2.0) as f64).unwrap_or(coarse)
+        };
+    }
+    let mut out = full.map(|p| (p.0 as f64, p.1 as f64));
+    for k in 0..4 {
+        // Corner k is where side k meets side k+1.
+        if let Some(p) = side_lines[k].intersect(&side_lines[(k + 1) % 4]) {
+            let (cx, cy) = (full[k].0 as f64, full[k].1 as f64);
+            if (p.0 - cx).hypot(p.1 - cy) <= 4.0 * s as f64 + 4.0 {
+                out[k] = p;
+            }
+        }
+    }
+    out
+}
+
+fn line_through(a: (f32, f32), b: (f32, f32)) -> FullLine {
+    let (dx, dy) = ((b.0 - a.0) as f64, (b.1 - a.1) as f64);
+    let n = dx.hypot(dy).max(1e-9);
+    FullLine { p: (a.0 as f64, a.1 as f64), d: (dx / n, dy / n) }
+}
+
+/// Finds the strongest colour edge along the normal at samples of the side and fits a line to
+/// them, down-weighting outliers (fingers, glare, printed lines near the edge).
+fn fit_side(frame: &RgbImage, a: (f32, f32), b: (f32, f32), coarse: FullLine, radius: f64) -> Option<FullLine> {
+    let (w, h) = (frame.width() as f64, frame.height() as f64);
+    let n = (-coarse.d.1, coarse.d.0);
+    let len = ((b.0 - a.0) as f64).hypot((b.1 - a.1) as f64);
+    let mut pts: Vec<(f64, f64)> = Vec::with_capacity(REFINE_SAMPLES);
+    let steps = (2.0 * radius).ceil() as i32;
+    for i in 0..REFINE_SAMPLES {
+        let t = REFINE_END_SKIP as f64 + (1.0 - 2.0 * REFINE_END_SKIP as f64) * (i as f64 + 0.5) / REFINE_SAMPLES as f64;
+        let base = (a.0 as f64 + t * len * coarse.d.0, a.1 as f64 + t * len * coarse.d.1);
+        let mut best = (0.0f64, 0i32);
+        let mut mags = [0.0f64; 64];
+        for k in 0..=steps.min(63) {
+            let o = -radius + k as f64;
+            let p0 = (base.0 + (o - 0.5) * n.0, base.1 + (o - 0.5) * n.1);
+            let p1 = (base.0 + (o + 0.5) * n.0, base.1 + (o + 0.5) * n.1);
+            if p0.0 < 1.0 || p0.1 < 1.0 || p1.0 < 1.0 || p1.1 < 1.0 || p0.0 > w - 2.0 || p1.0 > w - 2.0 || p0.1 > h - 2.0 || p1.1 > h - 2.0 {
+                continue;
+            }
+            let c0 = bilinear(frame, p0.0, p0.1);
+            let c1 = bilinear(frame, p1.0, p1.1);
+            let m = ((c1[0] - c0[0]).powi(2) + (c1[1] - c0[1]).powi(2) + (c1[2] - c0[2]).powi(2)).sqrt();
+            mags[k as usize] = m;
+            if m > best.0 {
+                best = (m, k);
+            }
+        }
+        let k = best.1;
+        if best.0 < 6.0 || k == 0 || k >= steps.min(63) {
+            continue;
+        }
+        // Parabolic peak interpolation.
+        let (m0, m1, m2) = (mags[(k - 1) as usize], mags[k as usize], mags[(k + 1) as usize]);
+        let den = m0 - 2.0 * m1 + m2;
+        let sub = if den.abs() > 1e-9 { (0.5 * (m0 - m2) / den).clamp(-0.5, 0.5) } else { 0.0 };
+        let o = -radius + k as f64 + sub;
+        pts.push((base.0 + o * n.0, base.1 + o * n.1));
+    }
+    robust_line_fit(&pts, coarse)
+}
+
+/// Weighted total-least-squares line with Tukey reweighting, starting from `init`.
+fn robust_line_fit(pts: &[(f64, f64)], init: FullLine) -> Option<FullLine> {
+    const TUKEY_C: f64 = 2.0;
+    if pts.len() < 8 {
+        return None;
+    }
+    let mut line = init;
+    for _ in 0..4 {
+        let n = (-line.d.1, line.d.0);
+        let mut sw = 0.0;
+        let (mut mx, mut my) = (0.0, 0.0);
+        let weights: Vec<f64> = pts
+            .iter()
+            .map(|p| {
+                let r = (p.0 - line.p.0) * n.0 + (p.1 - line.p.1) * n.1;
+                let u = r / TUKEY_C;
+                if u.abs() >= 1.0 { 0.0 } else { (1.0 - u * u).powi(2) }
+            })
+            .collect();
+        for (p, &wt) in pts.iter().zip(&weights) {
+            sw += wt;
+            mx += wt * p.0;
+            my += wt * p.1;
+        }
+        if sw < 4.0 {
+            return None;
+        }
+        mx /= sw;
+        my /= sw;
+        let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+        for (p, &wt) in pts.iter().zip(&weights) {
+            let (dx, dy) = (p.0 - mx, p.1 - my);
+            sxx += wt * dx * dx;
+            sxy += wt * dx * dy;
+            syy += wt * dy * dy;
+        }
+        // Principal direction of the weighted scatter.
+        let theta = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+        let mut d = (theta.cos(), theta.sin());
+        if d.0 * line.d.0 + d.1 * line.d.1 < 0.0 {
+            d = (-d.0, -d.1);
+        }
+        line = FullLine { p: (mx, my), d };
+    }
+    Some(line)
+}
+
+/// Bilinear RGB sample at a full-resolution position (caller keeps it inside the frame).
+pub fn bilinear(frame: &RgbImage, x: f64, y: f64) -> [f64; 3] {
+    let (w, h) = (frame.width() as i64, frame.height() as i64);
+    let x0 = (x.floor() as i64).clamp(0, w - 1);
+    let y0 = (y.floor() as i64).clamp(0, h - 1);
+    let x1 = (x0 + 1).min(w - 1);
+    let y1 = (y0 + 1).min(h - 1);
+    let fx = (x - x0 as f64).clamp(0.0, 1.0);
+    let fy = (y - y0 as f64).clamp(0.0, 1.0);
+    let raw = frame.as_raw();
+    let at = |xx: i64, yy: i64, c: usize| -> f64 {
+        raw.get(((yy * w + xx) * 3) as usize + c).copied().unwrap_or(0) as f64
+    };
+    let mut out = [0.0; 3];
+    for (c, o) in out.iter_mut().enumerate() {
+        let top = at(x0, y0, c) * (1.0 - fx) + at(x1, y0, c) * fx;
+        let bot = at(x0, y1, c) * (1.0 - fx) + at(x1, y1, c) * fx;
+        *o = top * (1.0 - fy) + bot * fy;
+    }
+    out
+}
+
+/// Orders corners TL, TR, BR, BL, decides the kind and measures corner support.
+fn finish(
+    frame: &RgbImage,
+    work: &WorkImage,
+    lines: &[Line],
+    cand: &Candidate,
+    corners: [(f64, f64); 4],
+    kind: KindChoice,
+) -> Option<Located> {
+    let (fw, fh) = (frame.width(), frame.height());
+    // Clockwise on screen (y down).
+    let mut idx = [0usize, 1, 2, 3];
+    let cross = {
+        let (a, b, c) = (corners[0], corners[1], corners[2]);
+        (b.0 - a.0) * (c.1 - b.1) - (b.1 - a.1) * (c.0 - b.0)
+    };
+    if cross < 0.0 {
+        idx = [0, 3, 2, 1];
+    }
+    let ordered = |start: usize| -> [usize; 4] { [0, 1, 2, 3].map(|k| idx[(start + k) % 4]) };
+    let quad_of = |o: [usize; 4]| Quad(o.map(|i| Point::new(corners[i].0 as f32, corners[i].1 as f32)));
+    // Pick the start so that side 0->1 is the upper of the two long (rectified) sides.
+    let mut best: Option<([usize; 4], pose::Pose, f32)> = None;
+    for start in 0..4 {
+        let o = ordered(start);
+        let q = quad_of(o);
+        let Some(p) = pose::estimate(&q, fw, fh) else { continue };
+        if p.aspect < 1.0 {
+            continue;
+        }
+        let top_mid_y = (q.0[0].y + q.0[1].y) / 2.0;
+        let bottom_mid_y = (q.0[2].y + q.0[3].y) / 2.0;
+        let upness = bottom_mid_y - top_mid_y;
+        if best.is_none_or(|b| upness > b.2) {
+            best = Some((o, p, upness));
+        }
+    }
+    let (order, pose, _) = best?;
+    let quad = quad_of(order);
+    let doc_kind = match kind {
+        KindChoice::IdCard => DocKind::Id1,
+        KindChoice::Passport => DocKind::Td3,
+        KindChoice::Auto => {
+            let boundary = (DocKind::Id1.aspect() * DocKind::Td3.aspect()).sqrt();
+            if pose.aspect as f32 >= boundary { DocKind::Id1 } else { DocKind::Td3 }
+        }
+    };
+    // Side k of the candidate ran from candidate corner k-1 to k; map to the ordered sides.
+    let mut border_sides = [false; 4];
+    let mut corner_support = [1.0f32; 4];
+    let rad_mm = match doc_kind {
+        DocKind::Id1 => 3.18,
+        DocKind::Td3 => 4.0,
+    };
+    let (wmm, hmm) = doc_kind.size_mm();
+    for (pos, &ci) in order.iter().enumerate() {
+        // Ordered side `pos` runs from ordered corner pos to pos+1.
+        let next = order[(pos + 1) % 4];
+        // Candidate side that joins candidate corners ci and next.
+        let side = if (ci + 1) % 4 == next { (ci + 1) % 4 } else { ci };
+        border_sides[pos] = lines[cand.lines[side]].border;
+    }
+    for (pos, &ci) in order.iter().enumerate() {
+        // The two candidate sides meeting at candidate corner ci are ci and ci+1.
+        let mut sup = [0.0f32; 2];
+        for (j, side) in [ci, (ci + 1) % 4].into_iter().enumerate() {
+            let line = &lines[cand.lines[side]];
+            let corner = cand.corners[ci];
+            let other = if side == ci { cand.corners[(ci + 3) % 4] } else { cand.corners[(ci + 1) % 4] };
+            let len = ((other.0 - corner.0).powi(2) + (other.1 - corner.1).powi(2)).sqrt();
+            // Is this side the long one (width) or the short one?
+            let side_mm = if is_long_side(&cand.corners, side) { wmm } else { hmm };
+            let r = rad_mm / side_mm;
+            let t0 = (r + 0.01).min(0.4);
+            let t1 = (t0 + 0.10).min(0.5);
+            if line.border {
+                sup[j] = 1.0;
+                continue;
+            }
+            let p0 = lerp(corner, other, t0);
+            let p1 = lerp(corner, other, t1);
+            let (a, b, vis) = line.support(line.param_of(p0), line.param_of(p1));
+            sup[j] = if vis < 0.5 * (t1 - t0) * len { 1.0 } else { a.max(b) as f32 / vis.max(1.0) };
+        }
+        corner_support[pos] = sup[0].max(sup[1]);
+    }
+    let _ = work;
+    Some(Located { quad, kind: doc_kind, confidence: cand.score.min(1.0), pose, border_sides, corner_support })
+}
+
+fn is_long_side(c: &[(f32, f32); 4], side: usize) -> bool {
+    let len = |i: usize, j: usize| ((c[i].0 - c[j].0).powi(2) + (c[i].1 - c[j].1).powi(2)).sqrt();
+    let this = len((side + 3) % 4, side) + len((side + 1) % 4, (side + 2) % 4);
+    let other = len(side, (side + 1) % 4) + len((side + 2) % 4, (side + 3) % 4);
+    this >= other
+}

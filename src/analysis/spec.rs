@@ -1,0 +1,118 @@
+//! Every tuning number of the per-frame verdict, in one documented value.
+//!
+//! Defaults come from what KYC reviewers reject (DEVELOPERS.md) and the acceptance rules in the
+//! benchmark's formats.md: a clear pass and a clear fail are separated by a grey zone, and each
+//! threshold sits inside that zone, leaning towards "fail" where a false pass would cost a rejected
+//! upload.
+
+use serde::{Deserialize, Serialize};
+
+/// Which document the person said they are holding, if they said.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KindChoice {
+    #[default]
+    Auto,
+    IdCard,
+    Passport,
+}
+
+/// Physical document formats (ICAO 9303 / ISO 7810).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DocKind {
+    /// ID-1 card (ID cards, driving licences): 85.60 x 53.98 mm.
+    Id1,
+    /// TD3 passport data page: 125 x 88 mm.
+    Td3,
+}
+
+impl DocKind {
+    pub const ALL: [DocKind; 2] = [DocKind::Id1, DocKind::Td3];
+
+    /// Width and height in millimetres, landscape.
+    pub fn size_mm(self) -> (f32, f32) {
+        match self {
+            DocKind::Id1 => (85.60, 53.98),
+            DocKind::Td3 => (125.0, 88.0),
+        }
+    }
+
+    pub fn aspect(self) -> f32 {
+        let (w, h) = self.size_mm();
+        w / h
+    }
+
+    /// The name used in JSON output ("id1", "td3").
+    pub fn code(self) -> &'static str {
+        match self {
+            DocKind::Id1 => "id1",
+            DocKind::Td3 => "td3",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Spec {
+    /// Which document to look for.
+    pub kind: KindChoice,
+    /// The analysis runs on a copy whose longer side is at most this many pixels: enough to place
+    /// corners to a fraction of a percent; the focus and glare probes go back to full resolution.
+    pub work_long_side: u32,
+
+    /// corners: every corner at least this fraction of the frame's short side inside the frame.
+    pub corner_margin_frac: f32,
+
+    /// distance: pass band of visible document area over frame area.
+    pub fill_min: f32,
+    pub fill_max: f32,
+    /// distance: the least effective resolution on the document, pixels per mm (8 ~ 200 DPI).
+    pub ppmm_min: f32,
+
+    /// focus: the largest blur on the document, in mm (defocus and half the motion length combined).
+    /// Readable print needs well under a stroke width (~0.25 mm); reviewers want crisp edges.
+    pub blur_mm_max: f32,
+
+    /// glare: largest fraction of the document clipped by specular highlights.
+    pub glare_frac_max: f32,
+    /// glare: a pixel is clipped when its darkest channel reaches this level.
+    pub glare_level: u8,
+
+    /// tilt: largest out-of-plane angle (degrees) and in-plane rotation (degrees).
+    pub tilt_deg_max: f32,
+    pub roll_deg_max: f32,
+
+    /// exposure: pass band for the document's mean luma (0..255).
+    pub luma_min: f32,
+    pub luma_max: f32,
+    /// exposure: largest fraction of the document clipped to white outside glare spots, or to black.
+    pub clipped_frac_max: f32,
+    /// exposure: the darkest quarter of the document may be no darker than this fraction of the
+    /// brightest quarter (a hard shadow across the text).
+    pub evenness_min: f32,
+
+    /// Detection: the least confidence for a candidate outline to count as a document.
+    pub min_confidence: f32,
+}
+
+impl Default for Spec {
+    fn default() -> Self {
+        Self {
+            kind: KindChoice::Auto,
+            work_long_side: 640,
+            corner_margin_frac: 0.02,
+            fill_min: 0.22,
+            fill_max: 0.90,
+            ppmm_min: 6.5,
+            blur_mm_max: 0.15,
+            glare_frac_max: 0.008,
+            glare_level: 250,
+            tilt_deg_max: 17.0,
+            roll_deg_max: 13.0,
+            luma_min: 62.0,
+            luma_max: 218.0,
+            clipped_frac_max: 0.05,
+            evenness_min: 0.25,
+            min_confidence: 0.5,
+        }
+    }
+}
