@@ -26,6 +26,8 @@ const HOUGH_PEAKS_PER_ORIENTATION: usize = 24;
 const RUN_MAX_GAP: u32 = 4;
 /// A line's longest run must reach this fraction of the vote threshold.
 const MIN_RUN_FRAC: f32 = 0.6;
+/// A run this long relative to the line's chord across the frame crosses the whole frame.
+const THROUGH_RUN_FRAC: f32 = 0.85;
 
 /// An infinite line `x cos(theta) + y sin(theta) = rho` in working pixels, with the support profile
 /// along its visible part.
@@ -51,6 +53,11 @@ pub struct Line {
 }
 
 impl Line {
+    /// True when the longest run crosses (nearly) the whole frame.
+    pub fn is_through(&self) -> bool {
+        self.run as f32 >= THROUGH_RUN_FRAC * (self.t_max - self.t_min)
+    }
+
     pub fn point_at(&self, t: f32) -> (f32, f32) {
         (self.rho * self.normal.0 + t * self.dir.0, self.rho * self.normal.1 + t * self.dir.1)
     }
@@ -179,7 +186,10 @@ impl LineFinder {
             let rho = r as f32 - diag as f32;
             self.ranked.push(make_line(work, theta, rho, votes, false));
         }
-        self.ranked.sort_by(|x, y| y.run.cmp(&x.run));
+        // Lines unbroken from frame edge to frame edge are background structure (stripes, table
+        // and wall edges): a document side ends at the document's corners unless the document
+        // runs off the frame, so those rank after every line that ends.
+        self.ranked.sort_by_key(|l| (l.is_through(), std::cmp::Reverse(l.run)));
         // Cap each orientation so one texture cannot crowd out the document's other sides.
         let mut per_orientation = [0usize; ANGLE_BINS / ORIENTATION_BUCKET_DEG];
         for line in self.ranked.drain(..) {

@@ -22,7 +22,7 @@ const MIN_AREA_FRAC: f32 = 0.012;
 /// Corners may lie this far outside the frame (fraction of its size) for a cut-off document.
 const OUTSIDE_SLACK: f32 = 0.6;
 /// Assumed edge support along a frame border, where the document runs off the frame.
-const BORDER_SUPPORT: f32 = 0.45;
+const BORDER_SUPPORT: f32 = 0.35;
 /// Every real side must be supported along at least this fraction of its visible length.
 const MIN_SIDE_SUPPORT: f32 = 0.22;
 /// Width of the log-aspect prior around each document format's true aspect.
@@ -32,6 +32,15 @@ const PORTRAIT_PRIOR: f32 = 0.55;
 /// Candidates within this fraction of the best score compete on size: the outermost consistent
 /// outline is the document, inner printed frames and photo boxes are not.
 const NEAR_BEST: f32 = 0.93;
+/// Content factor: the floor for a blank outline and the edge density that counts as printed.
+const CONTENT_FLOOR: f32 = 0.35;
+const CONTENT_FULL_INK: f32 = 0.06;
+/// Ink is darker than this fraction of the paper's luma (its upper quartile), less a margin for noise.
+const INK_RATIO: f32 = 0.7;
+const INK_MARGIN: f32 = 6.0;
+/// Size term of the score: outlines below this fraction of the frame lose score by the power below.
+const SIZE_FULL_FRAC: f32 = 0.3;
+const SIZE_EXPONENT: f32 = 0.25;
 /// How many of the best candidates get the content test.
 const SHORTLIST: usize = 8;
 
@@ -52,7 +61,10 @@ pub struct Located {
 struct Candidate {
     lines: [usize; 4],
     corners: [(f32, f32); 4],
+    /// Ranking score: confidence weighted by size.
     score: f32,
+    /// How sure the outline is a document: edge support, shape and content.
+    confidence: f32,
     area: f32,
 }
 
@@ -151,9 +163,13 @@ impl Locator {
                 }
                 let Some(support) = side_support(lines, &sides) else { continue };
                 let prior = if borders > 0 { PORTRAIT_PRIOR } else { shape_prior(&corners, work, kind) };
-                let score = support * (0.35 + 0.65 * prior);
-                if score > 0.15 {
-                    self.candidates.push(Candidate { lines: [a, c, b, d], corners, score, area });
+                // Printed boxes inside a document (photo, chip, barcode, title band) are outlined as
+                // crisply as the document itself: the document is the big one.
+                let size = (area / (SIZE_FULL_FRAC * w * h)).min(1.0).powf(SIZE_EXPONENT);
+                let confidence = support * (0.35 + 0.65 * prior);
+                let score = confidence * size;
+                if score > 0.1 {
+                    self.candidates.push(Candidate { lines: [a, c, b, d], corners, score, confidence, area });
                 }
             }
         }
@@ -167,13 +183,21 @@ impl Locator {
         self.candidates.truncate(SHORTLIST.max(1) * 4);
         let mut best: Option<Candidate> = None;
         for cand in self.candidates.iter_mut().take(SHORTLIST) {
-            cand.score *= content_factor(work, &cand.corners);
+            let content = content_factor(work, &cand.corners);
+            cand.score *= content;
+            cand.confidence *= content;
         }
         let top = self.candidates.iter().take(SHORTLIST).map(|c| c.score).fold(0.0f32, f32::max);
         for cand in self.candidates.iter().take(SHORTLIST) {
             if cand.score >= NEAR_BEST * top && best.is_none_or(|b| cand.area > b.area) {
                 best = Some(*cand);
             }
+        }
+        if std::env::var_os("IDSHOT_DEBUG_LOCATE").is_some() {
+            for c in self.candidates.iter().take(SHORTLIST) {
+                eprintln!("short {:?} score {:.3} area {:.0}", c.lines, c.score, c.area);
+            }
+            eprintln!("picked {:?}", best.map(|b| b.lines));
         }
         best
     }
@@ -236,43 +260,33 @@ fn shape_prior(corners: &[(f32, f32); 4], work: &WorkImage, kind: KindChoice) ->
     if portrait { best * PORTRAIT_PRIOR } else { best }
 }
 
-/// Documents carry printed detail; plain objects of the same shape (a book, a phone) do not.
-/// Returns a factor in 0.3..=1 from the density of edges inside the outline.
+/// Documents carry print: text, a photo, lines of ink clearly darker than the paper around them.
+/// Plain objects of the same shape (a book cover, a phone) carry none. Returns a factor in
+/// CONTENT_FLOOR..=1 from the share of sample points that are ink.
 fn content_factor(work: &WorkImage, c: &[(f32, f32); 4]) -> f32 {
-    const GRID: (usize, usize) = (24, 16);
-    let mut hits = 0usize;
-    let mut total = 0usize;
+    const GRID: (usize, usize) = (48, 30);
+    let mut lumas: Vec<u8> = Vec::with_capacity(GRID.0 * GRID.1);
     for j in 0..GRID.1 {
         for i in 0..GRID.0 {
-            let u = 0.08 + 0.84 * (i as f32 + 0.5) / GRID.0 as f32;
-            let v = 0.08 + 0.84 * (j as f32 + 0.5) / GRID.1 as f32;
-            let top = lerp(c[0], c[1], u);
-            let bottom = lerp(c[3], c[2], u);
-            let p = lerp(top, bottom, v);
-            let (x, y) = (p.0.round() as i64, p.1.round() as i64);
-            if x < 2 || y < 2 || x >= work.width as i64 - 2 || y >= work.height as i64 - 2 {
+            let u = 0.06 + 0.88 * (i as f32 + 0.5) / GRID.0 as f32;
+            let v = 0.06 + 0.88 * (j as f32 + 0.5) / GRID.1 as f32;
+            let p = lerp(lerp(c[0], c[1], u), lerp(c[3], c[2], u), v);
+            let (x, y) = (p.0.round(), p.1.round());
+            if x < 0.0 || y < 0.0 || x >= work.width as f32 || y >= work.height as f32 {
                 continue;
             }
-            total += 1;
-            let (x, y) = (x as usize, y as usize);
-            let mut found = false;
-            'n: for yy in y - 2..=y + 2 {
-                for xx in x - 2..=x + 2 {
-                    if work.edge[work.idx(xx, yy)] != 0 {
-                        found = true;
-                        break 'n;
-                    }
-                }
-            }
-            hits += found as usize;
+            lumas.push(work.luma[work.idx(x as usize, y as usize)]);
         }
     }
-    if total == 0 {
-        return 0.3;
+    if lumas.len() < 16 {
+        return CONTENT_FLOOR;
     }
-    let density = hits as f32 / total as f32;
-    // Printed cards put an edge within two pixels of a third or more of the grid points.
-    (0.3 + 0.7 * (density / 0.25).min(1.0)).min(1.0)
+    let mut sorted = lumas.clone();
+    sorted.sort_unstable();
+    let paper = sorted[sorted.len() * 3 / 4] as f32;
+    let ink_level = INK_RATIO * paper - INK_MARGIN;
+    let ink = lumas.iter().filter(|&&l| (l as f32) < ink_level).count() as f32 / lumas.len() as f32;
+    CONTENT_FLOOR + (1.0 - CONTENT_FLOOR) * (ink / CONTENT_FULL_INK).min(1.0)
 }
 
 fn lerp(a: (f32, f32), b: (f32, f32), t: f32) -> (f32, f32) {
@@ -568,7 +582,7 @@ fn finish(
         corner_support[pos] = sup[0].max(sup[1]);
     }
     let _ = work;
-    Some(Located { quad, kind: doc_kind, confidence: cand.score.min(1.0), pose, border_sides, corner_support })
+    Some(Located { quad, kind: doc_kind, confidence: cand.confidence.min(1.0), pose, border_sides, corner_support })
 }
 
 fn is_long_side(c: &[(f32, f32); 4], side: usize) -> bool {

@@ -112,7 +112,7 @@ impl Default for Spec {
             luma_max: 218.0,
             clipped_frac_max: 0.05,
             evenness_min: 0.25,
-            min_confidence: 0.5,
+            min_confidence: 0.3,
         }
     }
 }
