@@ -18,6 +18,16 @@ const SEGMENTS: usize = 3;
 const MIN_EDGE_CONTRAST: f32 = 14.0;
 /// The most positions sampled along one segment (caps the cost on 4K frames).
 const MAX_POSITIONS: usize = 160;
+/// The probit fit uses the core of the transition: halos, cast shadows and print near the edge
+/// bend its tails.
+const FIT_LO: f32 = 0.2;
+const FIT_HI: f32 = 0.8;
+/// A Gaussian's full width at half maximum is this many sigmas.
+const FWHM_PER_SIGMA: f32 = 2.354_82;
+/// The line-spread function is smoothed by a Gaussian of this sigma (pixels) before its width is read.
+const LSF_SMOOTHING_PX: f32 = 0.25;
+/// Its peak must span at least this share of the normalised step.
+const LSF_MIN_RISE: f32 = 0.5;
 /// Inverse of the standard normal CDF at 0.9: the 10-90 % rise of a Gaussian edge is 2 * 1.2816 sigma.
 const Z90: f32 = 1.281_551_6;
 
@@ -70,6 +80,9 @@ impl FocusProbe {
         // counts as L/2 of defocus, so its extra variance weighs three times.
         let extra = (hi * hi - lo * lo).max(0.0);
         let sigma = (lo * lo + 3.0 * extra).sqrt();
+        if std::env::var_os("IDSHOT_DEBUG_FOCUS").is_some() {
+            eprintln!("focus pairs {per_pair:?} lo {lo} hi {hi}");
+        }
         Some(EdgeBlur { sigma_px: sigma, sigma_min_px: lo, sigma_max_px: hi })
     }
 
@@ -168,15 +181,30 @@ impl FocusProbe {
         if step < MIN_EDGE_CONTRAST {
             return None;
         }
-        // Normalised profile, 0 inside .. 1 outside; empty bins take their left neighbour's value.
+        // Normalised profile, 0 inside .. 1 outside. An edge aligned with the pixel grid fills only
+        // some bins; the empty ones are interpolated between their filled neighbours.
         self.estimates.clear();
-        let mut last = 0.0f32;
+        let value = |i: usize| (self.sums[i][ch] / self.counts[i] as f32 - inside) / (outside - inside);
+        let mut prev: Option<(usize, f32)> = None;
         for i in 0..nbins {
-            if self.counts[i] > 0 {
-                last = (self.sums[i][ch] / self.counts[i] as f32 - inside) / (outside - inside);
+            if self.counts[i] == 0 {
+                continue;
             }
-            self.estimates.push(last);
+            let v = value(i);
+            match prev {
+                Some((j, pv)) => {
+                    for k in j + 1..i {
+                        let t = (k - j) as f32 / (i - j) as f32;
+                        self.estimates.push(pv + (v - pv) * t);
+                    }
+                }
+                None => self.estimates.extend(std::iter::repeat_n(v, i)),
+            }
+            self.estimates.push(v);
+            prev = Some((i, v));
         }
+        let last = prev.map_or(0.0, |p| p.1);
+        self.estimates.resize(nbins, last);
         // The transition: the 0.5 crossing nearest the fitted edge, extended while the profile
         // stays inside 0.1..0.9. Printed detail or background texture further out is not edge.
         let centre = (radius * BINS_PER_PX) as usize;
@@ -196,7 +224,7 @@ impl FocusProbe {
         let (mut sx, mut sy, mut sxx, mut sxy, mut sw) = (0.0f32, 0.0f32, 0.0f32, 0.0f32, 0.0f32);
         for i in lo..=hi {
             let v = self.estimates[i];
-            if self.counts[i] == 0 || !(0.1..=0.9).contains(&v) {
+            if self.counts[i] == 0 || !(FIT_LO..=FIT_HI).contains(&v) {
                 continue;
             }
             let z = probit(v);
@@ -221,7 +249,86 @@ impl FocusProbe {
         if slope <= 0.0 {
             return None;
         }
-        Some((1.0 / slope).clamp(0.2, radius))
+        let probit_sigma = (1.0 / slope).clamp(0.2, radius);
+        // The probit fit reads the whole transition, so structure next to the edge (a cast shadow,
+        // a bright stripe behind the card) widens it. The line-spread peak's own width does not,
+        // once smoothed in proportion to the edge so that noise cannot make a narrow false peak.
+        // The peak must carry most of the step: a narrow noise spike on a wide, soft edge does not.
+        match self.lsf_fwhm(crossing, LSF_SMOOTHING_PX) {
+            Some((width, rise)) if rise >= LSF_MIN_RISE => {
+                let sigma = ((width / FWHM_PER_SIGMA).powi(2) - LSF_SMOOTHING_PX.powi(2)).max(0.0).sqrt();
+                Some(sigma.clamp(0.2, probit_sigma))
+            }
+            _ => Some(probit_sigma),
+        }
+    }
+}
+
+impl FocusProbe {
+    /// Full width at half maximum, in pixels, of the line-spread function's peak at the edge: the
+    /// derivative of the normalised profile (`estimates`), lightly smoothed. Only the peak's own
+    /// neighbourhood counts, so background stripes or print a few pixels away do not widen it.
+    fn lsf_fwhm(&self, crossing: usize, smoothing_px: f32) -> Option<(f32, f32)> {
+        let v = &self.estimates;
+        let n = v.len();
+        if n < 8 {
+            return None;
+        }
+        // Gaussian-smoothed derivative (kernel sigma in bins).
+        let ks = smoothing_px * BINS_PER_PX;
+        let reach = (3.0 * ks).ceil() as i64;
+        let kernel: Vec<f32> = (-reach..=reach).map(|k| (-0.5 * (k as f32 / ks).powi(2)).exp()).collect();
+        let norm: f32 = kernel.iter().sum();
+        let raw = |j: i64| -> f32 {
+            if j <= 0 || j + 1 >= n as i64 {
+                0.0
+            } else {
+                (v[(j + 1) as usize] - v[(j - 1) as usize]) * 0.5
+            }
+        };
+        let d = |i: usize| -> f32 {
+            kernel.iter().enumerate().map(|(k, w)| w * raw(i as i64 + k as i64 - reach)).sum::<f32>() / norm
+        };
+        // Peak of the derivative near the crossing.
+        let span = BINS_PER_PX as usize;
+        let lo = crossing.saturating_sub(span);
+        let hi = (crossing + span + 1).min(n - 1);
+        let (peak_i, peak) = (lo..=hi).map(|i| (i, d(i))).max_by(|a, b| a.1.total_cmp(&b.1))?;
+        if peak <= 0.0 {
+            return None;
+        }
+        let half = 0.5 * peak;
+        let mut left = peak_i as f32;
+        let mut i = peak_i;
+        while i > 1 {
+            let (a, b) = (d(i - 1), d(i));
+            if a <= half {
+                left = (i - 1) as f32 + (half - a) / (b - a).max(1e-6);
+                break;
+            }
+            i -= 1;
+        }
+        if i <= 1 {
+            return None;
+        }
+        let mut right = peak_i as f32;
+        let mut i = peak_i;
+        while i + 2 < n {
+            let (a, b) = (d(i), d(i + 1));
+            if b <= half {
+                right = i as f32 + (a - half) / (a - b).max(1e-6);
+                break;
+            }
+            i += 1;
+        }
+        if i + 2 >= n {
+            return None;
+        }
+        // The profile's rise across the peak, one width beyond each half-maximum point.
+        let w = right - left;
+        let at = |x: f32| v.get(x.round().clamp(0.0, (n - 1) as f32) as usize).copied().unwrap_or(0.0);
+        let rise = at(right + w) - at(left - w);
+        Some((w / BINS_PER_PX, rise))
     }
 }
 

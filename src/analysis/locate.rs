@@ -579,7 +579,7 @@ fn finish(
             let (a, b, vis) = line.support(line.param_of(p0), line.param_of(p1));
             sup[j] = if vis < 0.5 * (t1 - t0) * len { 1.0 } else { a.max(b) as f32 / vis.max(1.0) };
         }
-        corner_support[pos] = sup[0].max(sup[1]);
+        corner_support[pos] = sup[0].min(sup[1]);
     }
     let _ = work;
     Some(Located { quad, kind: doc_kind, confidence: cand.confidence.min(1.0), pose, border_sides, corner_support })

@@ -9,6 +9,7 @@
 //! tilt from the pose, focus from the outline's edge spread ([`focus`]), glare and exposure from the
 //! pixels inside ([`light`]).
 
+pub mod corners;
 pub mod focus;
 pub mod geometry;
 pub mod light;
@@ -27,9 +28,13 @@ use image::RgbImage;
 
 use crate::hints::Hint;
 
-/// A corner whose two sides show edges along less than this fraction of their stretch next to it
-/// is covered (a finger or thumb over it).
-const COVERED_CORNER_SUPPORT: f32 = 0.3;
+/// A corner whose two sides both show their edge along less than this fraction of the stretch next
+/// to it is covered (a finger or thumb over it); one hidden side alone is a finger on that side.
+const COVERED_CORNER_VISIBILITY: f32 = 0.5;
+/// The corner test compares colours this far either side of the outline.
+const CORNER_PROBE_MM: f32 = 0.5;
+const CORNER_PROBE_MIN_PX: f32 = 3.0;
+const CORNER_PROBE_MAX_PX: f32 = 12.0;
 /// The outline's edge-spread band: at least this many pixels, and this many mm on the document.
 const FOCUS_BAND_MIN_PX: f32 = 8.0;
 const FOCUS_BAND_MM: f32 = 0.9;
@@ -79,11 +84,20 @@ impl Analyzer {
         let mut m = Measures::default();
 
         // corners
+        let ppmm = pose::pixels_per_mm(&quad, loc.kind.size_mm()).unwrap_or(0.0);
+        let (wmm, hmm) = loc.kind.size_mm();
+        let rad = loc.kind.corner_radius_mm();
+        let rounding = [rad / wmm, rad / hmm, rad / wmm, rad / hmm];
+        let probe = (CORNER_PROBE_MM * ppmm).clamp(CORNER_PROBE_MIN_PX, CORNER_PROBE_MAX_PX);
+        let visibility = corners::corner_visibility(frame, &quad, rounding, probe);
+        if std::env::var_os("IDSHOT_DEBUG_CORNERS").is_some() {
+            eprintln!("corner support {:?}", visibility);
+        }
         let margin = quad.0.iter().map(|p| p.x.min(p.y).min(fw - 1.0 - p.x).min(fh - 1.0 - p.y)).fold(f32::MAX, f32::min) / short;
         let mut covered = 0u8;
-        for (i, (&s, p)) in loc.corner_support.iter().zip(quad.0.iter()).enumerate() {
+        for (i, (v, p)) in visibility.iter().zip(quad.0.iter()).enumerate() {
             let inside = p.x >= 0.0 && p.y >= 0.0 && p.x < fw && p.y < fh;
-            if inside && s < COVERED_CORNER_SUPPORT {
+            if inside && v[0].max(v[1]) < COVERED_CORNER_VISIBILITY {
                 covered |= 1 << i;
             }
         }
@@ -100,7 +114,6 @@ impl Analyzer {
         // distance
         let fill = quad.area_inside(fw, fh) / (fw * fh);
         let projected = quad.area() / (fw * fh);
-        let ppmm = pose::pixels_per_mm(&quad, loc.kind.size_mm()).unwrap_or(0.0);
         m.fill = Some(fill);
         m.ppmm = Some(ppmm);
         let distance = if fill < spec.fill_min || ppmm < spec.ppmm_min {

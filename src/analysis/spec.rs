@@ -36,6 +36,14 @@ impl DocKind {
         }
     }
 
+    /// Corner rounding radius in mm (ISO 7810 ID-1: 3.18 mm; passport pages about 4 mm).
+    pub fn corner_radius_mm(self) -> f32 {
+        match self {
+            DocKind::Id1 => 3.18,
+            DocKind::Td3 => 4.0,
+        }
+    }
+
     pub fn aspect(self) -> f32 {
         let (w, h) = self.size_mm();
         w / h

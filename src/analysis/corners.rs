@@ -1,0 +1,82 @@
+//! Is each corner really visible? A thumb over a corner hides the document's edge right next to
+//! it, on both sides of the corner, while the rest of those sides still show a clear step.
+//!
+//! Measured on the full-resolution frame along the refined outline: the colour step across each side
+//! in a short stretch next to the corner, against the step along the middle of the same side.
+
+use image::RgbImage;
+
+use super::geometry::{Point, Quad};
+use super::locate::bilinear;
+
+/// Samples in the stretch next to a corner, and along the middle of a side.
+const NEAR_SAMPLES: usize = 10;
+const MID_SAMPLES: usize = 16;
+/// The stretch next to the corner starts past the rounding and spans this fraction of the side.
+const NEAR_SPAN: f32 = 0.10;
+/// A sample shows the edge when its step reaches this fraction of the side's typical step.
+const STEP_FRACTION: f32 = 0.45;
+
+/// For each corner (TL, TR, BR, BL) and each of its two sides (the side before it, the side after
+/// it), the fraction of the stretch next to the corner where the document's edge is visible.
+pub fn corner_visibility(frame: &RgbImage, quad: &Quad, rounding: [f32; 4], probe_px: f32) -> [[f32; 2]; 4] {
+    let c = quad.0;
+    let mut out = [[1.0f32; 2]; 4];
+    let centre = quad.centroid();
+    // Side k runs from corner k to corner k+1.
+    let mid_step: [Option<f32>; 4] = std::array::from_fn(|k| {
+        let (a, b) = (c[k], c[(k + 1) % 4]);
+        let mut steps: Vec<f32> = (0..MID_SAMPLES)
+            .filter_map(|i| step_at(frame, a, b, 0.3 + 0.4 * (i as f32 + 0.5) / MID_SAMPLES as f32, centre, probe_px))
+            .collect();
+        steps.sort_unstable_by(f32::total_cmp);
+        steps.get(steps.len() / 2).copied()
+    });
+    for (k, vis) in out.iter_mut().enumerate() {
+        let before = (k + 3) % 4;
+        // The side arriving at corner k (from corner k-1) and the side leaving it (to corner k+1).
+        for (j, (side, from, to)) in [(before, c[k], c[before]), (k, c[k], c[(k + 1) % 4])].into_iter().enumerate() {
+            let Some(reference) = mid_step[side] else { continue };
+            if reference < 8.0 {
+                continue;
+            }
+            let start = rounding[side] + 0.01;
+            let mut seen = 0usize;
+            let mut total = 0usize;
+            for i in 0..NEAR_SAMPLES {
+                let t = start + NEAR_SPAN * (i as f32 + 0.5) / NEAR_SAMPLES as f32;
+                if let Some(s) = step_at(frame, from, to, t, centre, probe_px) {
+                    total += 1;
+                    seen += (s >= STEP_FRACTION * reference) as usize;
+                }
+            }
+            if total >= NEAR_SAMPLES / 2 {
+                vis[j] = seen as f32 / total as f32;
+            }
+        }
+    }
+    out
+}
+
+/// The colour step across the side a->b at fraction `t` from a: inside minus outside, projected on
+/// the side's typical direction is not needed: magnitude of the RGB difference.
+fn step_at(frame: &RgbImage, a: Point, b: Point, t: f32, centre: Point, probe: f32) -> Option<f32> {
+    let (w, h) = (frame.width() as f32, frame.height() as f32);
+    let p = a.lerp(b, t);
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let len = dx.hypot(dy).max(1e-3);
+    let mut n = (-dy / len, dx / len);
+    if (centre.x - p.x) * n.0 + (centre.y - p.y) * n.1 < 0.0 {
+        n = (-n.0, -n.1);
+    }
+    let inside = (p.x + probe * n.0, p.y + probe * n.1);
+    let outside = (p.x - probe * n.0, p.y - probe * n.1);
+    for q in [inside, outside] {
+        if q.0 < 1.0 || q.1 < 1.0 || q.0 > w - 2.0 || q.1 > h - 2.0 {
+            return None;
+        }
+    }
+    let i = bilinear(frame, inside.0 as f64, inside.1 as f64);
+    let o = bilinear(frame, outside.0 as f64, outside.1 as f64);
+    Some((((i[0] - o[0]).powi(2) + (i[1] - o[1]).powi(2) + (i[2] - o[2]).powi(2)).sqrt()) as f32)
+}
