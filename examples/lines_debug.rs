@@ -13,16 +13,34 @@ fn main() -> anyhow::Result<()> {
     finder.find(&work, (0.07 * short) as u32, 30, &mut lines);
     let mut out = image::RgbImage::from_fn(work.width as u32, work.height as u32, |x, y| {
         let i = work.idx(x as usize, y as usize);
-        if work.edge[i] != 0 { image::Rgb([255, 255, 255]) } else { let p = work.rgb[i]; image::Rgb([p[0] / 3, p[1] / 3, p[2] / 3]) }
+        if work.edge[i] != 0 {
+            image::Rgb([255, 255, 255])
+        } else {
+            let p = work.rgb[i];
+            image::Rgb([p[0] / 3, p[1] / 3, p[2] / 3])
+        }
     });
     for (k, l) in lines.iter().enumerate() {
-        let (p, n) = (l.pos.last().copied().unwrap_or(0), l.neg.last().copied().unwrap_or(0));
-        println!("{k:2} theta {:6.1} rho {:7.1} votes {:4} pos {p} neg {n} border {}", l.theta.to_degrees(), l.rho, l.votes, l.border);
+        let (p, n) = (
+            l.pos.last().copied().unwrap_or(0),
+            l.neg.last().copied().unwrap_or(0),
+        );
+        println!(
+            "{k:2} theta {:6.1} rho {:7.1} votes {:4} pos {p} neg {n} border {}",
+            l.theta.to_degrees(),
+            l.rho,
+            l.votes,
+            l.border
+        );
         let mut t = l.t_min;
         while t < l.t_max {
             let (x, y) = l.point_at(t);
             if x >= 0.0 && y >= 0.0 && (x as u32) < out.width() && (y as u32) < out.height() {
-                out.put_pixel(x as u32, y as u32, image::Rgb([255, (k * 37 % 200) as u8, 0]));
+                out.put_pixel(
+                    x as u32,
+                    y as u32,
+                    image::Rgb([255, (k * 37 % 200) as u8, 0]),
+                );
             }
             t += 1.0;
         }

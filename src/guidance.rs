@@ -24,7 +24,7 @@ pub struct GuideSpec {
     /// reads as small while a real drift does.
     pub motion_span_secs: f64,
     /// Steady: the fastest corner moves at most this many frame short sides per second
-    /// (0.06 is ~43 px/s at 720p: hand tremor passes, bringing the card in does not).
+    /// (0.12 is ~86 px/s at 720p: hand tremor and detector jitter pass, bringing the card in does not).
     pub steady_speed_max: f32,
     /// A shown hint stays at least this long unless its fault is fixed.
     pub hint_min_secs: f64,
@@ -45,7 +45,7 @@ impl Default for GuideSpec {
             hold_secs: 0.5,
             hold_gap_secs: 0.07,
             motion_span_secs: 0.1,
-            steady_speed_max: 0.06,
+            steady_speed_max: 0.12,
             hint_min_secs: 1.0,
             hint_confirm_secs: 0.15,
             cooldown_secs: 2.0,

@@ -15,3 +15,5 @@ pub mod pipeline;
 pub mod save;
 pub mod scene;
 pub mod source;
+#[cfg(feature = "gui")]
+pub mod ui;

@@ -308,7 +308,7 @@ fn image_texture(img: &RgbImage, kind: DocKind, ppmm: f32) -> Texture {
 fn rounded_rect_sd(x: f32, y: f32, w: f32, h: f32, r: f32) -> f32 {
     let qx = (x - w / 2.0).abs() - (w / 2.0 - r);
     let qy = (y - h / 2.0).abs() - (h / 2.0 - r);
-    qx.max(0.0).hypot(qy.max(0.0)) + qx.max(qy).min(0.0) - r
+    (qx.max(0.0).powi(2) + qy.max(0.0).powi(2)).sqrt() + qx.max(qy).min(0.0) - r
 }
 
 fn corner_radius(kind: DocKind) -> f32 {

@@ -19,7 +19,12 @@ const STEP_FRACTION: f32 = 0.45;
 
 /// For each corner (TL, TR, BR, BL) and each of its two sides (the side before it, the side after
 /// it), the fraction of the stretch next to the corner where the document's edge is visible.
-pub fn corner_visibility(frame: &RgbImage, quad: &Quad, rounding: [f32; 4], probe_px: f32) -> [[f32; 2]; 4] {
+pub fn corner_visibility(
+    frame: &RgbImage,
+    quad: &Quad,
+    rounding: [f32; 4],
+    probe_px: f32,
+) -> [[f32; 2]; 4] {
     let c = quad.0;
     let mut out = [[1.0f32; 2]; 4];
     let centre = quad.centroid();
@@ -27,7 +32,16 @@ pub fn corner_visibility(frame: &RgbImage, quad: &Quad, rounding: [f32; 4], prob
     let mid_step: [Option<f32>; 4] = std::array::from_fn(|k| {
         let (a, b) = (c[k], c[(k + 1) % 4]);
         let mut steps: Vec<f32> = (0..MID_SAMPLES)
-            .filter_map(|i| step_at(frame, a, b, 0.3 + 0.4 * (i as f32 + 0.5) / MID_SAMPLES as f32, centre, probe_px))
+            .filter_map(|i| {
+                step_at(
+                    frame,
+                    a,
+                    b,
+                    0.3 + 0.4 * (i as f32 + 0.5) / MID_SAMPLES as f32,
+                    centre,
+                    probe_px,
+                )
+            })
             .collect();
         steps.sort_unstable_by(f32::total_cmp);
         steps.get(steps.len() / 2).copied()
@@ -35,8 +49,13 @@ pub fn corner_visibility(frame: &RgbImage, quad: &Quad, rounding: [f32; 4], prob
     for (k, vis) in out.iter_mut().enumerate() {
         let before = (k + 3) % 4;
         // The side arriving at corner k (from corner k-1) and the side leaving it (to corner k+1).
-        for (j, (side, from, to)) in [(before, c[k], c[before]), (k, c[k], c[(k + 1) % 4])].into_iter().enumerate() {
-            let Some(reference) = mid_step[side] else { continue };
+        for (j, (side, from, to)) in [(before, c[k], c[before]), (k, c[k], c[(k + 1) % 4])]
+            .into_iter()
+            .enumerate()
+        {
+            let Some(reference) = mid_step[side] else {
+                continue;
+            };
             if reference < 8.0 {
                 continue;
             }

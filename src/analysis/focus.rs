@@ -52,7 +52,13 @@ pub struct FocusProbe {
 impl FocusProbe {
     /// Measures the blur along the quad's sides that lie inside the frame. `radius` is the half-width
     /// of the band around each edge in pixels (wide enough for the blur to be measured).
-    pub fn measure(&mut self, frame: &RgbImage, quad: &Quad, skip_sides: [bool; 4], radius: f32) -> Option<EdgeBlur> {
+    pub fn measure(
+        &mut self,
+        frame: &RgbImage,
+        quad: &Quad,
+        skip_sides: [bool; 4],
+        radius: f32,
+    ) -> Option<EdgeBlur> {
         let centre = quad.centroid();
         let mut per_pair: [Vec<f32>; 2] = [Vec::new(), Vec::new()];
         for side in 0..4 {
@@ -83,7 +89,11 @@ impl FocusProbe {
         if std::env::var_os("IDSHOT_DEBUG_FOCUS").is_some() {
             eprintln!("focus pairs {per_pair:?} lo {lo} hi {hi}");
         }
-        Some(EdgeBlur { sigma_px: sigma, sigma_min_px: lo, sigma_max_px: hi })
+        Some(EdgeBlur {
+            sigma_px: sigma,
+            sigma_min_px: lo,
+            sigma_max_px: hi,
+        })
     }
 
     #[allow(clippy::too_many_arguments)] // one segment of one side: every argument is a coordinate
@@ -117,15 +127,24 @@ impl FocusProbe {
         let raw = frame.as_raw();
         let horizontal = d.0.abs() >= d.1.abs();
         let (p0, p1) = (a.lerp(b, t0), a.lerp(b, t1));
-        let span = if horizontal { (p1.x - p0.x).abs() } else { (p1.y - p0.y).abs() };
+        let span = if horizontal {
+            (p1.x - p0.x).abs()
+        } else {
+            (p1.y - p0.y).abs()
+        };
         let positions = (span as usize).clamp(1, MAX_POSITIONS);
         // Pixels are visited column by column (row by row for steep sides) across the band.
-        let reach = (radius / if horizontal { n.1.abs() } else { n.0.abs() }.max(0.5)).ceil() as i64;
+        let reach =
+            (radius / if horizontal { n.1.abs() } else { n.0.abs() }.max(0.5)).ceil() as i64;
         for k in 0..positions {
             let p = p0.lerp(p1, (k as f32 + 0.5) / positions as f32);
             let (cx, cy) = (p.x.round() as i64, p.y.round() as i64);
             for j in -reach..=reach {
-                let (x, y) = if horizontal { (cx, cy + j) } else { (cx + j, cy) };
+                let (x, y) = if horizontal {
+                    (cx, cy + j)
+                } else {
+                    (cx + j, cy)
+                };
                 if x < 0 || y < 0 || x >= w || y >= h {
                     continue;
                 }
@@ -134,7 +153,10 @@ impl FocusProbe {
                     continue;
                 }
                 let bin = ((off + radius) * BINS_PER_PX) as usize;
-                let Some(px) = raw.get(((y * w + x) * 3) as usize..((y * w + x) * 3 + 3) as usize) else { continue };
+                let Some(px) = raw.get(((y * w + x) * 3) as usize..((y * w + x) * 3 + 3) as usize)
+                else {
+                    continue;
+                };
                 if let (Some(s), Some(c)) = (self.sums.get_mut(bin), self.counts.get_mut(bin)) {
                     s[0] += px[0] as f32;
                     s[1] += px[1] as f32;
@@ -184,7 +206,8 @@ impl FocusProbe {
         // Normalised profile, 0 inside .. 1 outside. An edge aligned with the pixel grid fills only
         // some bins; the empty ones are interpolated between their filled neighbours.
         self.estimates.clear();
-        let value = |i: usize| (self.sums[i][ch] / self.counts[i] as f32 - inside) / (outside - inside);
+        let value =
+            |i: usize| (self.sums[i][ch] / self.counts[i] as f32 - inside) / (outside - inside);
         let mut prev: Option<(usize, f32)> = None;
         for i in 0..nbins {
             if self.counts[i] == 0 {
@@ -209,16 +232,27 @@ impl FocusProbe {
         // stays inside 0.1..0.9. Printed detail or background texture further out is not edge.
         let centre = (radius * BINS_PER_PX) as usize;
         let reach = (2.0 * BINS_PER_PX) as usize;
-        let crossing = (0..=reach).flat_map(|d| [centre.saturating_sub(d), centre + d]).find(|&i| {
-            let (a, b) = (self.estimates.get(i).copied(), self.estimates.get(i + 1).copied());
-            matches!((a, b), (Some(a), Some(b)) if a <= 0.5 && b > 0.5)
-        })?;
+        let crossing = (0..=reach)
+            .flat_map(|d| [centre.saturating_sub(d), centre + d])
+            .find(|&i| {
+                let (a, b) = (
+                    self.estimates.get(i).copied(),
+                    self.estimates.get(i + 1).copied(),
+                );
+                matches!((a, b), (Some(a), Some(b)) if a <= 0.5 && b > 0.5)
+            })?;
         let mut lo = crossing;
-        while lo > 0 && self.estimates[lo - 1] > 0.1 && self.estimates[lo - 1] <= self.estimates[lo] + 0.05 {
+        while lo > 0
+            && self.estimates[lo - 1] > 0.1
+            && self.estimates[lo - 1] <= self.estimates[lo] + 0.05
+        {
             lo -= 1;
         }
         let mut hi = crossing + 1;
-        while hi + 1 < nbins && self.estimates[hi + 1] < 0.9 && self.estimates[hi + 1] + 0.05 >= self.estimates[hi] {
+        while hi + 1 < nbins
+            && self.estimates[hi + 1] < 0.9
+            && self.estimates[hi + 1] + 0.05 >= self.estimates[hi]
+        {
             hi += 1;
         }
         let (mut sx, mut sy, mut sxx, mut sxy, mut sw) = (0.0f32, 0.0f32, 0.0f32, 0.0f32, 0.0f32);
@@ -256,7 +290,9 @@ impl FocusProbe {
         // The peak must carry most of the step: a narrow noise spike on a wide, soft edge does not.
         match self.lsf_fwhm(crossing, LSF_SMOOTHING_PX) {
             Some((width, rise)) if rise >= LSF_MIN_RISE => {
-                let sigma = ((width / FWHM_PER_SIGMA).powi(2) - LSF_SMOOTHING_PX.powi(2)).max(0.0).sqrt();
+                let sigma = ((width / FWHM_PER_SIGMA).powi(2) - LSF_SMOOTHING_PX.powi(2))
+                    .max(0.0)
+                    .sqrt();
                 Some(sigma.clamp(0.2, probit_sigma))
             }
             _ => Some(probit_sigma),
@@ -277,7 +313,9 @@ impl FocusProbe {
         // Gaussian-smoothed derivative (kernel sigma in bins).
         let ks = smoothing_px * BINS_PER_PX;
         let reach = (3.0 * ks).ceil() as i64;
-        let kernel: Vec<f32> = (-reach..=reach).map(|k| (-0.5 * (k as f32 / ks).powi(2)).exp()).collect();
+        let kernel: Vec<f32> = (-reach..=reach)
+            .map(|k| (-0.5 * (k as f32 / ks).powi(2)).exp())
+            .collect();
         let norm: f32 = kernel.iter().sum();
         let raw = |j: i64| -> f32 {
             if j <= 0 || j + 1 >= n as i64 {
@@ -287,13 +325,20 @@ impl FocusProbe {
             }
         };
         let d = |i: usize| -> f32 {
-            kernel.iter().enumerate().map(|(k, w)| w * raw(i as i64 + k as i64 - reach)).sum::<f32>() / norm
+            kernel
+                .iter()
+                .enumerate()
+                .map(|(k, w)| w * raw(i as i64 + k as i64 - reach))
+                .sum::<f32>()
+                / norm
         };
         // Peak of the derivative near the crossing.
         let span = BINS_PER_PX as usize;
         let lo = crossing.saturating_sub(span);
         let hi = (crossing + span + 1).min(n - 1);
-        let (peak_i, peak) = (lo..=hi).map(|i| (i, d(i))).max_by(|a, b| a.1.total_cmp(&b.1))?;
+        let (peak_i, peak) = (lo..=hi)
+            .map(|i| (i, d(i)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))?;
         if peak <= 0.0 {
             return None;
         }
@@ -326,7 +371,11 @@ impl FocusProbe {
         }
         // The profile's rise across the peak, one width beyond each half-maximum point.
         let w = right - left;
-        let at = |x: f32| v.get(x.round().clamp(0.0, (n - 1) as f32) as usize).copied().unwrap_or(0.0);
+        let at = |x: f32| {
+            v.get(x.round().clamp(0.0, (n - 1) as f32) as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
         let rise = at(right + w) - at(left - w);
         Some((w / BINS_PER_PX, rise))
     }
@@ -338,25 +387,57 @@ fn median(v: &mut [f32]) -> Option<f32> {
     }
     v.sort_unstable_by(f32::total_cmp);
     let n = v.len();
-    Some(if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) })
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    })
 }
 
 /// Inverse standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9 after one step;
 /// here used without refinement on 0.1..0.9 where it is far more accurate than needed).
+#[allow(clippy::excessive_precision)] // the published coefficients, kept as printed
 fn probit(p: f32) -> f32 {
     let p = p.clamp(1e-6, 1.0 - 1e-6) as f64;
-    const A: [f64; 6] = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.383577518672690e2, -3.066479806614716e1, 2.506628277459239];
-    const B: [f64; 5] = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-    const C: [f64; 6] = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-    const D: [f64; 4] = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+    const A: [f64; 6] = [
+        -3.969683028665376e1,
+        2.209460984245205e2,
+        -2.759285104469687e2,
+        1.383577518672690e2,
+        -3.066479806614716e1,
+        2.506628277459239,
+    ];
+    const B: [f64; 5] = [
+        -5.447609879822406e1,
+        1.615858368580409e2,
+        -1.556989798598866e2,
+        6.680131188771972e1,
+        -1.328068155288572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784894002430293e-3,
+        -3.223964580411365e-1,
+        -2.400758277161838,
+        -2.549732539343734,
+        4.374664141464968,
+        2.938163982698783,
+    ];
+    const D: [f64; 4] = [
+        7.784695709041462e-3,
+        3.224671290700398e-1,
+        2.445134137142996,
+        3.754408661907416,
+    ];
     let q;
     let r;
     let x = if p < 0.02425 {
         q = (-2.0 * p.ln()).sqrt();
-        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
     } else if p > 1.0 - 0.02425 {
         q = (-2.0 * (1.0 - p).ln()).sqrt();
-        -(((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+        -(((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
     } else {
         q = p - 0.5;
         r = q * q;
@@ -387,14 +468,23 @@ mod tests {
             let v = (40.0 + 180.0 * fx * fy) as u8;
             image::Rgb([v, v, v])
         });
-        let quad = Quad([Point::new(x0, y0), Point::new(x1, y0), Point::new(x1, y1), Point::new(x0, y1)]);
+        let quad = Quad([
+            Point::new(x0, y0),
+            Point::new(x1, y0),
+            Point::new(x1, y1),
+            Point::new(x0, y1),
+        ]);
         (img, quad)
     }
 
     fn erf(x: f32) -> f32 {
         // Abramowitz-Stegun 7.1.26
         let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
-        let y = 1.0 - (((((1.061_405_4 * t - 1.453_152_1) * t) + 1.421_413_7) * t - 0.284_496_72) * t + 0.254_829_6) * t * (-x * x).exp();
+        let y = 1.0
+            - (((((1.061_405_4 * t - 1.453_152_1) * t) + 1.421_413_7) * t - 0.284_496_72) * t
+                + 0.254_829_6)
+                * t
+                * (-x * x).exp();
         y.copysign(x)
     }
 
@@ -403,8 +493,13 @@ mod tests {
         for sigma in [0.8f32, 1.5, 3.0] {
             let (img, quad) = blurred_rect(sigma);
             let mut probe = FocusProbe::default();
-            let blur = probe.measure(&img, &quad, [false; 4], 12.0).expect("measurable");
-            assert!((blur.sigma_px - sigma).abs() < 0.15 * sigma + 0.1, "sigma {sigma}: {blur:?}");
+            let blur = probe
+                .measure(&img, &quad, [false; 4], 12.0)
+                .expect("measurable");
+            assert!(
+                (blur.sigma_px - sigma).abs() < 0.15 * sigma + 0.1,
+                "sigma {sigma}: {blur:?}"
+            );
         }
     }
 

@@ -19,7 +19,10 @@ impl Point {
     }
 
     pub fn lerp(self, other: Point, t: f32) -> Point {
-        Point::new(self.x + (other.x - self.x) * t, self.y + (other.y - self.y) * t)
+        Point::new(
+            self.x + (other.x - self.x) * t,
+            self.y + (other.y - self.y) * t,
+        )
     }
 
     pub fn scaled(self, s: f32) -> Point {
@@ -62,7 +65,12 @@ impl Quad {
     /// Side lengths: top, right, bottom, left.
     pub fn sides(&self) -> [f32; 4] {
         let p = &self.0;
-        [p[0].dist(p[1]), p[1].dist(p[2]), p[2].dist(p[3]), p[3].dist(p[0])]
+        [
+            p[0].dist(p[1]),
+            p[1].dist(p[2]),
+            p[2].dist(p[3]),
+            p[3].dist(p[0]),
+        ]
     }
 
     /// Axis-aligned bounds as (min, max).
@@ -79,6 +87,7 @@ impl Quad {
     }
 
     /// Area of the part of the quad inside the rectangle [0, w] x [0, h] (Sutherland-Hodgman).
+    #[allow(clippy::type_complexity)] // a table of four (distance function, limit) pairs
     pub fn area_inside(&self, w: f32, h: f32) -> f32 {
         let mut poly: Vec<Point> = self.0.to_vec();
         // Each clip edge keeps the points where `inside` holds.
@@ -167,7 +176,10 @@ impl Homography {
     pub fn apply(&self, x: f64, y: f64) -> (f64, f64) {
         let m = &self.0;
         let w = m[6] * x + m[7] * y + m[8];
-        ((m[0] * x + m[1] * y + m[2]) / w, (m[3] * x + m[4] * y + m[5]) / w)
+        (
+            (m[0] * x + m[1] * y + m[2]) / w,
+            (m[3] * x + m[4] * y + m[5]) / w,
+        )
     }
 
     pub fn map_point(&self, x: f32, y: f32) -> Point {
@@ -189,7 +201,10 @@ mod tests {
             Point::new(5.0, 140.0),
         ]);
         let h = Homography::unit_square_to(&q).expect("non-degenerate");
-        for (i, (u, v)) in [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)].into_iter().enumerate() {
+        for (i, (u, v)) in [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
+            .into_iter()
+            .enumerate()
+        {
             let p = h.map_point(u, v);
             assert!(p.dist(q.0[i]) < 1e-3, "corner {i}: {p:?} vs {:?}", q.0[i]);
         }

@@ -86,8 +86,16 @@ impl LightProbe {
         }
         let median = percentile(&histogram, count, 0.5);
         let overexposed = median >= OVEREXPOSED_MEDIAN;
-        let glare_frac = if overexposed { 0.0 } else { clipped as f32 / count as f32 };
-        let clipped_frac = if overexposed { (clipped + black) as f32 } else { black as f32 } / count as f32;
+        let glare_frac = if overexposed {
+            0.0
+        } else {
+            clipped as f32 / count as f32
+        };
+        let clipped_frac = if overexposed {
+            (clipped + black) as f32
+        } else {
+            black as f32
+        } / count as f32;
         let glare_regions = if overexposed {
             Vec::new()
         } else {
@@ -105,7 +113,12 @@ impl LightProbe {
     }
 
     /// Bounding boxes (full-resolution) of the connected clipped patches.
-    fn regions(&mut self, work: &WorkImage, (x0, y0, bw, bh): (usize, usize, usize, usize), count: u32) -> Vec<Region> {
+    fn regions(
+        &mut self,
+        work: &WorkImage,
+        (x0, y0, bw, bh): (usize, usize, usize, usize),
+        count: u32,
+    ) -> Vec<Region> {
         let mut out = Vec::new();
         let min_px = (MIN_REGION_FRAC * count as f32).max(2.0) as u32;
         let mut next = 2u32;
@@ -116,7 +129,8 @@ impl LightProbe {
             self.stack.clear();
             self.stack.push(start as u32);
             self.labels[start] = next;
-            let (mut minx, mut miny, mut maxx, mut maxy, mut n) = (usize::MAX, usize::MAX, 0, 0, 0u32);
+            let (mut minx, mut miny, mut maxx, mut maxy, mut n) =
+                (usize::MAX, usize::MAX, 0, 0, 0u32);
             while let Some(i) = self.stack.pop() {
                 let i = i as usize;
                 let (x, y) = (i % bw, i / bw);
@@ -142,7 +156,10 @@ impl LightProbe {
             if n >= min_px {
                 let (ax, ay) = work.to_full((x0 + minx) as f32 - 0.5, (y0 + miny) as f32 - 0.5);
                 let (bx, by) = work.to_full((x0 + maxx) as f32 + 0.5, (y0 + maxy) as f32 + 0.5);
-                out.push(Region { min: Point::new(ax, ay), max: Point::new(bx, by) });
+                out.push(Region {
+                    min: Point::new(ax, ay),
+                    max: Point::new(bx, by),
+                });
             }
         }
         self.mask.clear();
@@ -161,8 +178,12 @@ fn evenness(work: &WorkImage, quad: &Quad, glare_level: u8) -> f32 {
             let (mut s, mut n) = (0u32, 0u32);
             for sy in 0..SAMPLES {
                 for sx in 0..SAMPLES {
-                    let u = 0.05 + 0.9 * (gx as f32 + (sx as f32 + 0.5) / SAMPLES as f32) / EVEN_GRID.0 as f32;
-                    let v = 0.05 + 0.9 * (gy as f32 + (sy as f32 + 0.5) / SAMPLES as f32) / EVEN_GRID.1 as f32;
+                    let u = 0.05
+                        + 0.9 * (gx as f32 + (sx as f32 + 0.5) / SAMPLES as f32)
+                            / EVEN_GRID.0 as f32;
+                    let v = 0.05
+                        + 0.9 * (gy as f32 + (sy as f32 + 0.5) / SAMPLES as f32)
+                            / EVEN_GRID.1 as f32;
                     let p = c[0].lerp(c[1], u).lerp(c[3].lerp(c[2], u), v);
                     let (x, y) = (p.x.round(), p.y.round());
                     if x < 0.0 || y < 0.0 || x >= work.width as f32 || y >= work.height as f32 {
@@ -183,7 +204,11 @@ fn evenness(work: &WorkImage, quad: &Quad, glare_level: u8) -> f32 {
     }
     let max = means.iter().copied().fold(0.0f32, f32::max);
     let min = means.iter().copied().fold(f32::MAX, f32::min);
-    if means.is_empty() || max <= 0.0 { 1.0 } else { (min / max).clamp(0.0, 1.0) }
+    if means.is_empty() || max <= 0.0 {
+        1.0
+    } else {
+        (min / max).clamp(0.0, 1.0)
+    }
 }
 
 fn percentile(histogram: &[u32; 256], count: u32, q: f32) -> u8 {

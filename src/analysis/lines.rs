@@ -59,7 +59,10 @@ impl Line {
     }
 
     pub fn point_at(&self, t: f32) -> (f32, f32) {
-        (self.rho * self.normal.0 + t * self.dir.0, self.rho * self.normal.1 + t * self.dir.1)
+        (
+            self.rho * self.normal.0 + t * self.dir.0,
+            self.rho * self.normal.1 + t * self.dir.1,
+        )
     }
 
     pub fn param_of(&self, p: (f32, f32)) -> f32 {
@@ -107,7 +110,13 @@ pub struct LineFinder {
 impl LineFinder {
     /// Finds up to `max_lines` lines with at least `min_votes` votes, strongest first, plus the
     /// four frame borders.
-    pub fn find(&mut self, work: &WorkImage, min_votes: u32, max_lines: usize, out: &mut Vec<Line>) {
+    pub fn find(
+        &mut self,
+        work: &WorkImage,
+        min_votes: u32,
+        max_lines: usize,
+        out: &mut Vec<Line>,
+    ) {
         out.clear();
         let (w, h) = (work.width, work.height);
         let diag = ((w * w + h * h) as f32).sqrt().ceil() as usize + 1;
@@ -150,7 +159,8 @@ impl LineFinder {
         for row in 0..ANGLE_BINS {
             let base = row * rho_bins;
             for r in 1..rho_bins.saturating_sub(1) {
-                self.smoothed[base + r] = self.acc[base + r - 1] + self.acc[base + r] + self.acc[base + r + 1];
+                self.smoothed[base + r] =
+                    self.acc[base + r - 1] + self.acc[base + r] + self.acc[base + r + 1];
             }
         }
         std::mem::swap(&mut self.acc, &mut self.smoothed);
@@ -167,7 +177,7 @@ impl LineFinder {
                 }
             }
         }
-        self.peaks.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        self.peaks.sort_unstable_by_key(|p| std::cmp::Reverse(p.0));
         // Rank the strongest peaks by their longest unbroken run of same-polarity edge: a
         // document side is one long straight edge, texture (wood grain, stripes, guilloche) is many
         // short or broken ones.
@@ -189,7 +199,8 @@ impl LineFinder {
         // Lines unbroken from frame edge to frame edge are background structure (stripes, table
         // and wall edges): a document side ends at the document's corners unless the document
         // runs off the frame, so those rank after every line that ends.
-        self.ranked.sort_by_key(|l| (l.is_through(), std::cmp::Reverse(l.run)));
+        self.ranked
+            .sort_by_key(|l| (l.is_through(), std::cmp::Reverse(l.run)));
         // Cap each orientation so one texture cannot crowd out the document's other sides.
         let mut per_orientation = [0usize; ANGLE_BINS / ORIENTATION_BUCKET_DEG];
         for line in self.ranked.drain(..) {
@@ -198,7 +209,8 @@ impl LineFinder {
             }
             let b = (line.theta.to_degrees().round() as usize).min(ANGLE_BINS - 1);
             let bucket = &mut per_orientation[b / ORIENTATION_BUCKET_DEG];
-            if *bucket >= MAX_PER_ORIENTATION || (line.run as f32) < MIN_RUN_FRAC * min_votes as f32 {
+            if *bucket >= MAX_PER_ORIENTATION || (line.run as f32) < MIN_RUN_FRAC * min_votes as f32
+            {
                 continue;
             }
             *bucket += 1;
@@ -256,7 +268,19 @@ pub fn make_line(work: &WorkImage, theta: f32, rho: f32, votes: u32, border: boo
             t_max = t_max.min(a1.max(a2));
         }
     }
-    let mut line = Line { theta, rho, normal, dir, t_min, t_max, pos: Vec::new(), neg: Vec::new(), border, votes, run: 0 };
+    let mut line = Line {
+        theta,
+        rho,
+        normal,
+        dir,
+        t_min,
+        t_max,
+        pos: Vec::new(),
+        neg: Vec::new(),
+        border,
+        votes,
+        run: 0,
+    };
     if t_max <= t_min {
         line.t_min = 0.0;
         line.t_max = 0.0;

@@ -78,19 +78,32 @@ pub struct Locator {
 }
 
 impl Locator {
-    pub fn locate(&mut self, frame: &RgbImage, work: &WorkImage, kind: KindChoice) -> Option<Located> {
+    pub fn locate(
+        &mut self,
+        frame: &RgbImage,
+        work: &WorkImage,
+        kind: KindChoice,
+    ) -> Option<Located> {
         let short = work.width.min(work.height) as f32;
         let min_votes = (MIN_VOTES_FRAC * short).max(8.0) as u32;
-        self.finder.find(work, min_votes, MAX_LINES, &mut self.lines);
+        self.finder
+            .find(work, min_votes, MAX_LINES, &mut self.lines);
         self.collect_pairs();
         self.collect_candidates(work, kind);
         if std::env::var_os("IDSHOT_DEBUG_LOCATE").is_some() {
             let mut c = self.candidates.clone();
             c.sort_unstable_by(|x, y| y.score.total_cmp(&x.score));
             for k in c.iter().take(10) {
-                eprintln!("cand {:?} score {:.3} area {:.0} corners {:?}", k.lines, k.score, k.area, k.corners);
+                eprintln!(
+                    "cand {:?} score {:.3} area {:.0} corners {:?}",
+                    k.lines, k.score, k.area, k.corners
+                );
             }
-            eprintln!("{} pairs {} candidates", self.pairs.len(), self.candidates.len());
+            eprintln!(
+                "{} pairs {} candidates",
+                self.pairs.len(),
+                self.candidates.len()
+            );
         }
         let best = self.pick(work)?;
         let refined = refine(frame, work, &self.lines, &best);
@@ -130,9 +143,12 @@ impl Locator {
                 {
                     continue;
                 }
-                let (Some(p0), Some(p1), Some(p2), Some(p3)) =
-                    (la.intersect(lc), lc.intersect(lb), lb.intersect(ld), ld.intersect(la))
-                else {
+                let (Some(p0), Some(p1), Some(p2), Some(p3)) = (
+                    la.intersect(lc),
+                    lc.intersect(lb),
+                    lb.intersect(ld),
+                    ld.intersect(la),
+                ) else {
                     continue;
                 };
                 let corners = [p0, p1, p2, p3];
@@ -153,23 +169,55 @@ impl Locator {
                 }
                 // Sides in cyclic order: a (p3->p0), c (p0->p1), b (p1->p2), d (p2->p3).
                 let sides = [(a, p3, p0), (c, p0, p1), (b, p1, p2), (d, p2, p3)];
-                let dbg = std::env::var("IDSHOT_DEBUG_QUAD").ok().is_some_and(|v| { let mut q = [a, b, c, d]; q.sort(); format!("{q:?}") == v });
+                let dbg = std::env::var("IDSHOT_DEBUG_QUAD").ok().is_some_and(|v| {
+                    let mut q = [a, b, c, d];
+                    q.sort();
+                    format!("{q:?}") == v
+                });
                 if dbg {
                     for &(k, p, q) in &sides {
                         let l = &lines[k];
-                        eprintln!("side {k}: {:?} len {:.1}", l.support(l.param_of(p), l.param_of(q)), ((p.0-q.0).powi(2)+(p.1-q.1).powi(2)).sqrt());
+                        eprintln!(
+                            "side {k}: {:?} len {:.1}",
+                            l.support(l.param_of(p), l.param_of(q)),
+                            ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt()
+                        );
                     }
-                    eprintln!("support {:?} prior {} pose {:?} corners {:?}", side_support(lines, &sides), shape_prior(&corners, work, kind), pose::estimate(&Quad(corners.map(|p| Point::new(p.0, p.1))), work.width as u32, work.height as u32), corners);
+                    eprintln!(
+                        "support {:?} prior {} pose {:?} corners {:?}",
+                        side_support(lines, &sides),
+                        shape_prior(&corners, work, kind),
+                        pose::estimate(
+                            &Quad(corners.map(|p| Point::new(p.0, p.1))),
+                            work.width as u32,
+                            work.height as u32
+                        ),
+                        corners
+                    );
                 }
-                let Some(support) = side_support(lines, &sides) else { continue };
-                let prior = if borders > 0 { PORTRAIT_PRIOR } else { shape_prior(&corners, work, kind) };
+                let Some(support) = side_support(lines, &sides) else {
+                    continue;
+                };
+                let prior = if borders > 0 {
+                    PORTRAIT_PRIOR
+                } else {
+                    shape_prior(&corners, work, kind)
+                };
                 // Printed boxes inside a document (photo, chip, barcode, title band) are outlined as
                 // crisply as the document itself: the document is the big one.
-                let size = (area / (SIZE_FULL_FRAC * w * h)).min(1.0).powf(SIZE_EXPONENT);
+                let size = (area / (SIZE_FULL_FRAC * w * h))
+                    .min(1.0)
+                    .powf(SIZE_EXPONENT);
                 let confidence = support * (0.35 + 0.65 * prior);
                 let score = confidence * size;
                 if score > 0.1 {
-                    self.candidates.push(Candidate { lines: [a, c, b, d], corners, score, confidence, area });
+                    self.candidates.push(Candidate {
+                        lines: [a, c, b, d],
+                        corners,
+                        score,
+                        confidence,
+                        area,
+                    });
                 }
             }
         }
@@ -179,7 +227,8 @@ impl Locator {
         if self.candidates.is_empty() {
             return None;
         }
-        self.candidates.sort_unstable_by(|x, y| y.score.total_cmp(&x.score));
+        self.candidates
+            .sort_unstable_by(|x, y| y.score.total_cmp(&x.score));
         self.candidates.truncate(SHORTLIST.max(1) * 4);
         let mut best: Option<Candidate> = None;
         for cand in self.candidates.iter_mut().take(SHORTLIST) {
@@ -187,7 +236,12 @@ impl Locator {
             cand.score *= content;
             cand.confidence *= content;
         }
-        let top = self.candidates.iter().take(SHORTLIST).map(|c| c.score).fold(0.0f32, f32::max);
+        let top = self
+            .candidates
+            .iter()
+            .take(SHORTLIST)
+            .map(|c| c.score)
+            .fold(0.0f32, f32::max);
         for cand in self.candidates.iter().take(SHORTLIST) {
             if cand.score >= NEAR_BEST * top && best.is_none_or(|b| cand.area > b.area) {
                 best = Some(*cand);
@@ -195,7 +249,10 @@ impl Locator {
         }
         if std::env::var_os("IDSHOT_DEBUG_LOCATE").is_some() {
             for c in self.candidates.iter().take(SHORTLIST) {
-                eprintln!("short {:?} score {:.3} area {:.0}", c.lines, c.score, c.area);
+                eprintln!(
+                    "short {:?} score {:.3} area {:.0}",
+                    c.lines, c.score, c.area
+                );
             }
             eprintln!("picked {:?}", best.map(|b| b.lines));
         }
@@ -203,8 +260,11 @@ impl Locator {
     }
 }
 
+/// One side of a candidate: its line and its two end points (working pixels).
+type Side = (usize, (f32, f32), (f32, f32));
+
 /// Length-weighted edge support of the four sides, or None when a side is too weak.
-fn side_support(lines: &[Line], sides: &[(usize, (f32, f32), (f32, f32)); 4]) -> Option<f32> {
+fn side_support(lines: &[Line], sides: &[Side; 4]) -> Option<f32> {
     let mut supported = 0.0;
     let mut visible = 0.0;
     let mut total = 0.0;
@@ -238,13 +298,23 @@ fn side_support(lines: &[Line], sides: &[(usize, (f32, f32), (f32, f32)); 4]) ->
 /// How well the outline's rectified aspect matches a document format (1 = exactly).
 fn shape_prior(corners: &[(f32, f32); 4], work: &WorkImage, kind: KindChoice) -> f32 {
     let quad = Quad(corners.map(|p| Point::new(p.0, p.1)));
-    let Some(p) = pose::estimate(&quad, work.width as u32, work.height as u32) else { return 0.0 };
+    let Some(p) = pose::estimate(&quad, work.width as u32, work.height as u32) else {
+        return 0.0;
+    };
     let aspect = p.aspect as f32;
     // The rectified long axis runs along side 0->1 when aspect >= 1, else along side 1->2; the
     // outline is portrait when that axis is closer to the image's vertical.
-    let (from, to) = if aspect >= 1.0 { (corners[0], corners[1]) } else { (corners[1], corners[2]) };
+    let (from, to) = if aspect >= 1.0 {
+        (corners[0], corners[1])
+    } else {
+        (corners[1], corners[2])
+    };
     let portrait = (to.1 - from.1).abs() > (to.0 - from.0).abs();
-    let a = if aspect >= 1.0 { aspect } else { 1.0 / aspect.max(1e-6) };
+    let a = if aspect >= 1.0 {
+        aspect
+    } else {
+        1.0 / aspect.max(1e-6)
+    };
     let kinds: &[DocKind] = match kind {
         KindChoice::Auto => &DocKind::ALL,
         KindChoice::IdCard => &[DocKind::Id1],
@@ -257,7 +327,11 @@ fn shape_prior(corners: &[(f32, f32); 4], work: &WorkImage, kind: KindChoice) ->
             (-0.5 * z * z).exp()
         })
         .fold(0.0f32, f32::max);
-    if portrait { best * PORTRAIT_PRIOR } else { best }
+    if portrait {
+        best * PORTRAIT_PRIOR
+    } else {
+        best
+    }
 }
 
 /// Documents carry print: text, a photo, lines of ink clearly darker than the paper around them.
@@ -354,7 +428,10 @@ fn refine(frame: &RgbImage, work: &WorkImage, lines: &[Line], cand: &Candidate) 
     let s = work.scale as f32;
     let full: [(f32, f32); 4] = cand.corners.map(|p| work.to_full(p.0, p.1));
     // Side k runs from corner k-1 to corner k (see collect_candidates).
-    let mut side_lines = [FullLine { p: (0.0, 0.0), d: (1.0, 0.0) }; 4];
+    let mut side_lines = [FullLine {
+        p: (0.0, 0.0),
+        d: (1.0, 0.0),
+    }; 4];
     for k in 0..4 {
         let a = full[(k + 3) % 4];
         let b = full[k];
@@ -381,32 +458,54 @@ fn refine(frame: &RgbImage, work: &WorkImage, lines: &[Line], cand: &Candidate) 
 fn line_through(a: (f32, f32), b: (f32, f32)) -> FullLine {
     let (dx, dy) = ((b.0 - a.0) as f64, (b.1 - a.1) as f64);
     let n = dx.hypot(dy).max(1e-9);
-    FullLine { p: (a.0 as f64, a.1 as f64), d: (dx / n, dy / n) }
+    FullLine {
+        p: (a.0 as f64, a.1 as f64),
+        d: (dx / n, dy / n),
+    }
 }
 
 /// Finds the strongest colour edge along the normal at samples of the side and fits a line to
 /// them, down-weighting outliers (fingers, glare, printed lines near the edge).
-fn fit_side(frame: &RgbImage, a: (f32, f32), b: (f32, f32), coarse: FullLine, radius: f64) -> Option<FullLine> {
+fn fit_side(
+    frame: &RgbImage,
+    a: (f32, f32),
+    b: (f32, f32),
+    coarse: FullLine,
+    radius: f64,
+) -> Option<FullLine> {
     let (w, h) = (frame.width() as f64, frame.height() as f64);
     let n = (-coarse.d.1, coarse.d.0);
     let len = ((b.0 - a.0) as f64).hypot((b.1 - a.1) as f64);
     let mut pts: Vec<(f64, f64)> = Vec::with_capacity(REFINE_SAMPLES);
     let steps = (2.0 * radius).ceil() as i32;
     for i in 0..REFINE_SAMPLES {
-        let t = REFINE_END_SKIP as f64 + (1.0 - 2.0 * REFINE_END_SKIP as f64) * (i as f64 + 0.5) / REFINE_SAMPLES as f64;
-        let base = (a.0 as f64 + t * len * coarse.d.0, a.1 as f64 + t * len * coarse.d.1);
+        let t = REFINE_END_SKIP as f64
+            + (1.0 - 2.0 * REFINE_END_SKIP as f64) * (i as f64 + 0.5) / REFINE_SAMPLES as f64;
+        let base = (
+            a.0 as f64 + t * len * coarse.d.0,
+            a.1 as f64 + t * len * coarse.d.1,
+        );
         let mut best = (0.0f64, 0i32);
         let mut mags = [0.0f64; 64];
         for k in 0..=steps.min(63) {
             let o = -radius + k as f64;
             let p0 = (base.0 + (o - 0.5) * n.0, base.1 + (o - 0.5) * n.1);
             let p1 = (base.0 + (o + 0.5) * n.0, base.1 + (o + 0.5) * n.1);
-            if p0.0 < 1.0 || p0.1 < 1.0 || p1.0 < 1.0 || p1.1 < 1.0 || p0.0 > w - 2.0 || p1.0 > w - 2.0 || p0.1 > h - 2.0 || p1.1 > h - 2.0 {
+            if p0.0 < 1.0
+                || p0.1 < 1.0
+                || p1.0 < 1.0
+                || p1.1 < 1.0
+                || p0.0 > w - 2.0
+                || p1.0 > w - 2.0
+                || p0.1 > h - 2.0
+                || p1.1 > h - 2.0
+            {
                 continue;
             }
             let c0 = bilinear(frame, p0.0, p0.1);
             let c1 = bilinear(frame, p1.0, p1.1);
-            let m = ((c1[0] - c0[0]).powi(2) + (c1[1] - c0[1]).powi(2) + (c1[2] - c0[2]).powi(2)).sqrt();
+            let m = ((c1[0] - c0[0]).powi(2) + (c1[1] - c0[1]).powi(2) + (c1[2] - c0[2]).powi(2))
+                .sqrt();
             mags[k as usize] = m;
             if m > best.0 {
                 best = (m, k);
@@ -417,9 +516,17 @@ fn fit_side(frame: &RgbImage, a: (f32, f32), b: (f32, f32), coarse: FullLine, ra
             continue;
         }
         // Parabolic peak interpolation.
-        let (m0, m1, m2) = (mags[(k - 1) as usize], mags[k as usize], mags[(k + 1) as usize]);
+        let (m0, m1, m2) = (
+            mags[(k - 1) as usize],
+            mags[k as usize],
+            mags[(k + 1) as usize],
+        );
         let den = m0 - 2.0 * m1 + m2;
-        let sub = if den.abs() > 1e-9 { (0.5 * (m0 - m2) / den).clamp(-0.5, 0.5) } else { 0.0 };
+        let sub = if den.abs() > 1e-9 {
+            (0.5 * (m0 - m2) / den).clamp(-0.5, 0.5)
+        } else {
+            0.0
+        };
         let o = -radius + k as f64 + sub;
         pts.push((base.0 + o * n.0, base.1 + o * n.1));
     }
@@ -442,7 +549,11 @@ fn robust_line_fit(pts: &[(f64, f64)], init: FullLine) -> Option<FullLine> {
             .map(|p| {
                 let r = (p.0 - line.p.0) * n.0 + (p.1 - line.p.1) * n.1;
                 let u = r / TUKEY_C;
-                if u.abs() >= 1.0 { 0.0 } else { (1.0 - u * u).powi(2) }
+                if u.abs() >= 1.0 {
+                    0.0
+                } else {
+                    (1.0 - u * u).powi(2)
+                }
             })
             .collect();
         for (p, &wt) in pts.iter().zip(&weights) {
@@ -484,7 +595,9 @@ pub fn bilinear(frame: &RgbImage, x: f64, y: f64) -> [f64; 3] {
     let fy = (y - y0 as f64).clamp(0.0, 1.0);
     let raw = frame.as_raw();
     let at = |xx: i64, yy: i64, c: usize| -> f64 {
-        raw.get(((yy * w + xx) * 3) as usize + c).copied().unwrap_or(0) as f64
+        raw.get(((yy * w + xx) * 3) as usize + c)
+            .copied()
+            .unwrap_or(0) as f64
     };
     let mut out = [0.0; 3];
     for (c, o) in out.iter_mut().enumerate() {
@@ -515,13 +628,16 @@ fn finish(
         idx = [0, 3, 2, 1];
     }
     let ordered = |start: usize| -> [usize; 4] { [0, 1, 2, 3].map(|k| idx[(start + k) % 4]) };
-    let quad_of = |o: [usize; 4]| Quad(o.map(|i| Point::new(corners[i].0 as f32, corners[i].1 as f32)));
+    let quad_of =
+        |o: [usize; 4]| Quad(o.map(|i| Point::new(corners[i].0 as f32, corners[i].1 as f32)));
     // Pick the start so that side 0->1 is the upper of the two long (rectified) sides.
     let mut best: Option<([usize; 4], pose::Pose, f32)> = None;
     for start in 0..4 {
         let o = ordered(start);
         let q = quad_of(o);
-        let Some(p) = pose::estimate(&q, fw, fh) else { continue };
+        let Some(p) = pose::estimate(&q, fw, fh) else {
+            continue;
+        };
         if p.aspect < 1.0 {
             continue;
         }
@@ -539,7 +655,11 @@ fn finish(
         KindChoice::Passport => DocKind::Td3,
         KindChoice::Auto => {
             let boundary = (DocKind::Id1.aspect() * DocKind::Td3.aspect()).sqrt();
-            if pose.aspect as f32 >= boundary { DocKind::Id1 } else { DocKind::Td3 }
+            if pose.aspect as f32 >= boundary {
+                DocKind::Id1
+            } else {
+                DocKind::Td3
+            }
         }
     };
     // Side k of the candidate ran from candidate corner k-1 to k; map to the ordered sides.
@@ -554,7 +674,11 @@ fn finish(
         // Ordered side `pos` runs from ordered corner pos to pos+1.
         let next = order[(pos + 1) % 4];
         // Candidate side that joins candidate corners ci and next.
-        let side = if (ci + 1) % 4 == next { (ci + 1) % 4 } else { ci };
+        let side = if (ci + 1) % 4 == next {
+            (ci + 1) % 4
+        } else {
+            ci
+        };
         border_sides[pos] = lines[cand.lines[side]].border;
     }
     for (pos, &ci) in order.iter().enumerate() {
@@ -563,10 +687,18 @@ fn finish(
         for (j, side) in [ci, (ci + 1) % 4].into_iter().enumerate() {
             let line = &lines[cand.lines[side]];
             let corner = cand.corners[ci];
-            let other = if side == ci { cand.corners[(ci + 3) % 4] } else { cand.corners[(ci + 1) % 4] };
+            let other = if side == ci {
+                cand.corners[(ci + 3) % 4]
+            } else {
+                cand.corners[(ci + 1) % 4]
+            };
             let len = ((other.0 - corner.0).powi(2) + (other.1 - corner.1).powi(2)).sqrt();
             // Is this side the long one (width) or the short one?
-            let side_mm = if is_long_side(&cand.corners, side) { wmm } else { hmm };
+            let side_mm = if is_long_side(&cand.corners, side) {
+                wmm
+            } else {
+                hmm
+            };
             let r = rad_mm / side_mm;
             let t0 = (r + 0.01).min(0.4);
             let t1 = (t0 + 0.10).min(0.5);
@@ -577,12 +709,23 @@ fn finish(
             let p0 = lerp(corner, other, t0);
             let p1 = lerp(corner, other, t1);
             let (a, b, vis) = line.support(line.param_of(p0), line.param_of(p1));
-            sup[j] = if vis < 0.5 * (t1 - t0) * len { 1.0 } else { a.max(b) as f32 / vis.max(1.0) };
+            sup[j] = if vis < 0.5 * (t1 - t0) * len {
+                1.0
+            } else {
+                a.max(b) as f32 / vis.max(1.0)
+            };
         }
         corner_support[pos] = sup[0].min(sup[1]);
     }
     let _ = work;
-    Some(Located { quad, kind: doc_kind, confidence: cand.confidence.min(1.0), pose, border_sides, corner_support })
+    Some(Located {
+        quad,
+        kind: doc_kind,
+        confidence: cand.confidence.min(1.0),
+        pose,
+        border_sides,
+        corner_support,
+    })
 }
 
 fn is_long_side(c: &[(f32, f32); 4], side: usize) -> bool {

@@ -54,7 +54,10 @@ pub struct Analyzer {
 
 impl Analyzer {
     pub fn new(spec: Spec) -> Self {
-        Self { spec, ..Self::default() }
+        Self {
+            spec,
+            ..Self::default()
+        }
     }
 
     pub fn spec(&self) -> &Spec {
@@ -72,7 +75,9 @@ impl Analyzer {
             .locator
             .locate(frame, &self.work, self.spec.kind)
             .filter(|l| l.confidence >= self.spec.min_confidence);
-        let Some(loc) = located else { return no_document(fw, fh) };
+        let Some(loc) = located else {
+            return no_document(fw, fh);
+        };
         self.judge(frame, &loc)
     }
 
@@ -93,7 +98,12 @@ impl Analyzer {
         if std::env::var_os("IDSHOT_DEBUG_CORNERS").is_some() {
             eprintln!("corner support {:?}", visibility);
         }
-        let margin = quad.0.iter().map(|p| p.x.min(p.y).min(fw - 1.0 - p.x).min(fh - 1.0 - p.y)).fold(f32::MAX, f32::min) / short;
+        let margin = quad
+            .0
+            .iter()
+            .map(|p| p.x.min(p.y).min(fw - 1.0 - p.x).min(fh - 1.0 - p.y))
+            .fold(f32::MAX, f32::min)
+            / short;
         let mut covered = 0u8;
         for (i, (v, p)) in visibility.iter().zip(quad.0.iter()).enumerate() {
             let inside = p.x >= 0.0 && p.y >= 0.0 && p.x < fw && p.y < fh;
@@ -154,7 +164,10 @@ impl Analyzer {
             let (x, y) = self.work.to_work(p.x, p.y);
             Point::new(x, y)
         }));
-        let light = self.light.measure(&self.work, &work_quad, spec.glare_level).unwrap_or_default();
+        let light = self
+            .light
+            .measure(&self.work, &work_quad, spec.glare_level)
+            .unwrap_or_default();
         m.glare_frac = Some(light.glare_frac);
         m.luma_mean = Some(light.luma_mean);
         m.evenness = Some(light.evenness);
@@ -166,7 +179,10 @@ impl Analyzer {
         };
         let exposure = if light.luma_mean < spec.luma_min {
             Check::failed(CheckId::Exposure, Some(light.luma_mean), Hint::TooDark)
-        } else if light.luma_mean > spec.luma_max || light.overexposed || light.clipped_frac > spec.clipped_frac_max {
+        } else if light.luma_mean > spec.luma_max
+            || light.overexposed
+            || light.clipped_frac > spec.clipped_frac_max
+        {
             Check::failed(CheckId::Exposure, Some(light.luma_mean), Hint::TooBright)
         } else if light.evenness < spec.evenness_min {
             Check::failed(CheckId::Exposure, Some(light.luma_mean), Hint::UnevenLight)
@@ -174,9 +190,22 @@ impl Analyzer {
             Check::passed(CheckId::Exposure, Some(light.luma_mean))
         };
 
-        let document = DocumentFound { quad, kind: loc.kind, confidence: loc.confidence };
-        let checks = [Check::passed(CheckId::Document, Some(loc.confidence)), corners, distance, tilt, focus, glare, exposure];
-        let mut report = FrameReport::from_checks(frame.width(), frame.height(), Some(document), checks, m);
+        let document = DocumentFound {
+            quad,
+            kind: loc.kind,
+            confidence: loc.confidence,
+        };
+        let checks = [
+            Check::passed(CheckId::Document, Some(loc.confidence)),
+            corners,
+            distance,
+            tilt,
+            focus,
+            glare,
+            exposure,
+        ];
+        let mut report =
+            FrameReport::from_checks(frame.width(), frame.height(), Some(document), checks, m);
         report.glare_regions = light.glare_regions;
         report
     }
@@ -184,6 +213,7 @@ impl Analyzer {
 
 fn no_document(width: u32, height: u32) -> FrameReport {
     let mut checks = CheckId::ALL.map(Check::unmeasured);
-    checks[CheckId::Document.index()] = Check::failed(CheckId::Document, Some(0.0), Hint::ShowDocument);
+    checks[CheckId::Document.index()] =
+        Check::failed(CheckId::Document, Some(0.0), Hint::ShowDocument);
     FrameReport::from_checks(width, height, None, checks, Measures::default())
 }

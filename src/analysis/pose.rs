@@ -33,9 +33,10 @@ fn focal_for_hfov(width: f64, hfov_deg: f64) -> f64 {
 /// Estimates the pose of a rectangle seen as `quad` in a `width` x `height` frame.
 pub fn estimate(quad: &Quad, width: u32, height: u32) -> Option<Pose> {
     let (cx, cy) = (width as f64 / 2.0, height as f64 / 2.0);
-    let centred = Quad(quad.0.map(|p| {
-        super::geometry::Point::new((p.x as f64 - cx) as f32, (p.y as f64 - cy) as f32)
-    }));
+    let centred =
+        Quad(quad.0.map(|p| {
+            super::geometry::Point::new((p.x as f64 - cx) as f32, (p.y as f64 - cy) as f32)
+        }));
     let h = Homography::unit_square_to(&centred)?.0;
     // Columns of H: h1 (document x axis), h2 (document y axis).
     let (h1x, h1y, h1z) = (h[0], h[3], h[6]);
@@ -65,9 +66,18 @@ pub fn estimate(quad: &Quad, width: u32, height: u32) -> Option<Pose> {
     let e2 = r2.map(|v| v / n2);
     let normal = cross(e1, e2);
     let nn = norm(normal);
-    let tilt_deg = if nn > 1e-12 { (normal[2].abs() / nn).clamp(-1.0, 1.0).acos().to_degrees() } else { 0.0 };
+    let tilt_deg = if nn > 1e-12 {
+        (normal[2].abs() / nn).clamp(-1.0, 1.0).acos().to_degrees()
+    } else {
+        0.0
+    };
     let roll_deg = e1[1].atan2(e1[0]).to_degrees();
-    Some(Pose { focal_px: focal, aspect, tilt_deg, roll_deg })
+    Some(Pose {
+        focal_px: focal,
+        aspect,
+        tilt_deg,
+        roll_deg,
+    })
 }
 
 /// Effective pixels per mm at the document's centre: the geometric mean of the two scale factors of
@@ -90,7 +100,11 @@ fn norm(v: [f64; 3]) -> f64 {
 }
 
 fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
 }
 
 #[cfg(test)]
@@ -100,15 +114,24 @@ mod tests {
 
     /// Projects a w x h mm rectangle, rotated by `tilt` about the horizontal axis and `roll` in plane,
     /// at distance `z` mm through a camera of focal `f` px centred in a `fw` x `fh` frame.
+    #[allow(clippy::too_many_arguments)] // a camera and a pose, spelled out for the test
     fn project(w: f64, h: f64, tilt: f64, roll: f64, z: f64, f: f64, fw: f64, fh: f64) -> Quad {
         let (st, ct) = tilt.to_radians().sin_cos();
         let (sr, cr) = roll.to_radians().sin_cos();
-        let corners = [(-w / 2.0, -h / 2.0), (w / 2.0, -h / 2.0), (w / 2.0, h / 2.0), (-w / 2.0, h / 2.0)];
+        let corners = [
+            (-w / 2.0, -h / 2.0),
+            (w / 2.0, -h / 2.0),
+            (w / 2.0, h / 2.0),
+            (-w / 2.0, h / 2.0),
+        ];
         Quad(corners.map(|(x, y)| {
             // roll in plane, then tilt about the x axis
             let (x1, y1) = (x * cr - y * sr, x * sr + y * cr);
             let (y2, z2) = (y1 * ct, y1 * st + z);
-            Point::new((fw / 2.0 + f * x1 / z2) as f32, (fh / 2.0 + f * y2 / z2) as f32)
+            Point::new(
+                (fw / 2.0 + f * x1 / z2) as f32,
+                (fh / 2.0 + f * y2 / z2) as f32,
+            )
         }))
     }
 

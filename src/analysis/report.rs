@@ -73,16 +73,31 @@ pub struct Check {
 
 impl Check {
     pub fn passed(id: CheckId, value: Option<f32>) -> Self {
-        Self { id, pass: true, value, hint: None }
+        Self {
+            id,
+            pass: true,
+            value,
+            hint: None,
+        }
     }
 
     pub fn failed(id: CheckId, value: Option<f32>, hint: Hint) -> Self {
-        Self { id, pass: false, value, hint: Some(hint) }
+        Self {
+            id,
+            pass: false,
+            value,
+            hint: Some(hint),
+        }
     }
 
     /// A check that depends on a document that is not there.
     pub fn unmeasured(id: CheckId) -> Self {
-        Self { id, pass: false, value: None, hint: Some(Hint::ShowDocument) }
+        Self {
+            id,
+            pass: false,
+            value: None,
+            hint: Some(Hint::ShowDocument),
+        }
     }
 }
 

@@ -81,7 +81,9 @@ impl WorkImage {
             acc.iter_mut().for_each(|a| *a = [0; 3]);
             for sy in 0..s {
                 let row_start = (y * s + sy) * stride;
-                let Some(row) = raw.get(row_start..row_start + w * s * 3) else { continue };
+                let Some(row) = raw.get(row_start..row_start + w * s * 3) else {
+                    continue;
+                };
                 for (x, a) in acc.iter_mut().enumerate() {
                     let block = &row[x * s * 3..(x + 1) * s * 3];
                     for px in block.chunks_exact(3) {
@@ -125,9 +127,15 @@ impl WorkImage {
                 let mut out = [0u8; 3];
                 for (ch, o) in out.iter_mut().enumerate() {
                     let at = |j: usize| self.rgb[j][ch] as u32;
-                    let sum = at(i - w - 1) + 2 * at(i - w) + at(i - w + 1)
-                        + 2 * at(i - 1) + 4 * at(i) + 2 * at(i + 1)
-                        + at(i + w - 1) + 2 * at(i + w) + at(i + w + 1);
+                    let sum = at(i - w - 1)
+                        + 2 * at(i - w)
+                        + at(i - w + 1)
+                        + 2 * at(i - 1)
+                        + 4 * at(i)
+                        + 2 * at(i + 1)
+                        + at(i + w - 1)
+                        + 2 * at(i + w)
+                        + at(i + w + 1);
                     *o = ((sum + 8) / 16) as u8;
                 }
                 self.smooth[i] = out;
@@ -221,7 +229,13 @@ mod tests {
 
     #[test]
     fn box_downscale_averages_and_maps_coordinates() {
-        let frame = RgbImage::from_fn(1280, 720, |x, _| if x < 640 { image::Rgb([0, 0, 0]) } else { image::Rgb([200, 100, 50]) });
+        let frame = RgbImage::from_fn(1280, 720, |x, _| {
+            if x < 640 {
+                image::Rgb([0, 0, 0])
+            } else {
+                image::Rgb([200, 100, 50])
+            }
+        });
         let mut w = WorkImage::default();
         w.rebuild(&frame, 640);
         assert_eq!((w.width, w.height, w.scale), (640, 360, 2));

@@ -7,11 +7,15 @@
 use image::RgbImage;
 use rayon::prelude::*;
 
+use std::f32::consts::TAU;
+
 use super::font;
 use super::rng::{Rng, fbm, smoothstep, value_noise};
 use crate::analysis::DocKind;
 
 type Rgb = [f32; 3];
+/// A line segment between two points in mm.
+type Segment = ((f32, f32), (f32, f32));
 
 /// Lowest and highest texture resolutions procedural_document will draw at (pixels per mm).
 pub const MIN_PX_PER_MM: f32 = 1.0;
@@ -137,13 +141,7 @@ impl Canvas {
     }
 
     /// Strokes line segments (mm) with round caps, blending `ink` by multiplication.
-    fn stroke(
-        &mut self,
-        segs: &[((f32, f32), (f32, f32))],
-        width_mm: f32,
-        ink_rgb: Rgb,
-        opacity: f32,
-    ) {
+    fn stroke(&mut self, segs: &[Segment], width_mm: f32, ink_rgb: Rgb, opacity: f32) {
         if segs.is_empty() {
             return;
         }
@@ -720,9 +718,9 @@ fn draw_signature(canvas: &mut Canvas, r: [f32; 4], rng: &mut Rng) {
         rng.range(4.0, 6.0),
     ];
     let phases = [
-        rng.range(0.0, 6.28),
-        rng.range(0.0, 6.28),
-        rng.range(0.0, 6.28),
+        rng.range(0.0, TAU),
+        rng.range(0.0, TAU),
+        rng.range(0.0, TAU),
     ];
     let n = 160;
     let pts: Vec<(f32, f32)> = (0..=n)
@@ -732,9 +730,9 @@ fn draw_signature(canvas: &mut Canvas, r: [f32; 4], rng: &mut Rng) {
             let x = x0 + t * (x1 - x0) + loop_x;
             let y = cy
                 + amp
-                    * (0.5 * (freqs[0] * 6.28 * t + phases[0]).sin()
-                        + 0.35 * (freqs[1] * 6.28 * t + phases[1]).sin()
-                        + 0.3 * (freqs[2] * 6.28 * t * 4.0 + phases[2]).cos());
+                    * (0.5 * (freqs[0] * TAU * t + phases[0]).sin()
+                        + 0.35 * (freqs[1] * TAU * t + phases[1]).sin()
+                        + 0.3 * (freqs[2] * TAU * t * 4.0 + phases[2]).cos());
             (x, y)
         })
         .collect();

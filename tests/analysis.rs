@@ -1,0 +1,175 @@
+//! The per-frame verdict on scenes whose answer is known by construction (always run), and on the
+//! shared dev frames with their ground truth (skipped when ../shared is absent).
+
+use idshot::analysis::{Analyzer, CheckId, Quad, Spec};
+use idshot::scene::{Finger, Glare, SceneSpec, render};
+
+fn verdict(spec: &SceneSpec) -> (idshot::analysis::FrameReport, idshot::scene::Truth) {
+    let scene = render(spec);
+    (
+        Analyzer::new(Spec::default()).analyze(&scene.image),
+        scene.truth,
+    )
+}
+
+fn max_corner_error(a: &Quad, b: &Quad) -> f32 {
+    a.0.iter()
+        .zip(b.0.iter())
+        .map(|(p, q)| p.dist(*q))
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn a_well_placed_card_is_found_precisely_and_ready() {
+    let (report, truth) = verdict(&SceneSpec::default());
+    let doc = report.document.expect("document found");
+    // Truth uses pixel-edge coordinates, the analysis pixel centres: half a pixel apart.
+    assert!(
+        max_corner_error(&doc.quad, &truth.corners) < 3.0,
+        "{:?} vs {:?}",
+        doc.quad,
+        truth.corners
+    );
+    assert!(report.ready, "{:?}", report.checks);
+}
+
+#[test]
+fn blur_fails_focus_only() {
+    let (report, _) = verdict(&SceneSpec {
+        blur_px: 4.0,
+        ..SceneSpec::default()
+    });
+    assert!(report.document.is_some());
+    assert!(!report.check(CheckId::Focus).pass, "{:?}", report.measures);
+    assert!(report.check(CheckId::Corners).pass && report.check(CheckId::Distance).pass);
+}
+
+#[test]
+fn glare_patch_fails_glare() {
+    let (report, truth) = verdict(&SceneSpec {
+        glare: Some(Glare::default()),
+        ..SceneSpec::default()
+    });
+    assert!(
+        truth.glare_frac > 0.02,
+        "scene must really clip: {}",
+        truth.glare_frac
+    );
+    assert!(!report.check(CheckId::Glare).pass, "{:?}", report.measures);
+    assert!(!report.glare_regions.is_empty());
+}
+
+#[test]
+#[ignore = "known gap: a card at a quarter of the frame's width is not located yet (see issue 2's note)"]
+fn a_far_card_asks_to_move_closer() {
+    let spec = SceneSpec {
+        placement: idshot::scene::Placement::Pose {
+            center: (0.5, 0.5),
+            fill: 0.25,
+            pitch_deg: 0.0,
+            yaw_deg: 0.0,
+            roll_deg: 0.0,
+            hfov_deg: idshot::scene::DEFAULT_HFOV_DEG,
+        },
+        ..SceneSpec::default()
+    };
+    let (report, _) = verdict(&spec);
+    assert!(report.document.is_some());
+    assert!(
+        !report.check(CheckId::Distance).pass,
+        "{:?}",
+        report.measures
+    );
+}
+
+#[test]
+fn a_tilted_card_fails_tilt() {
+    let spec = SceneSpec {
+        placement: idshot::scene::Placement::Pose {
+            center: (0.5, 0.5),
+            fill: 0.6,
+            pitch_deg: 40.0,
+            yaw_deg: 0.0,
+            roll_deg: 0.0,
+            hfov_deg: idshot::scene::DEFAULT_HFOV_DEG,
+        },
+        ..SceneSpec::default()
+    };
+    let (report, truth) = verdict(&spec);
+    assert!(truth.tilt_deg > 30.0);
+    assert!(!report.check(CheckId::Tilt).pass, "{:?}", report.measures);
+}
+
+#[test]
+fn a_plain_frame_has_no_document() {
+    let frame = image::RgbImage::from_pixel(1280, 720, image::Rgb([90, 110, 120]));
+    let report = Analyzer::new(Spec::default()).analyze(&frame);
+    assert!(report.document.is_none() && !report.ready);
+}
+
+#[test]
+#[ignore = "known gap: the generator's thumb leaves the corner's edges visible to the probe (see issue 2's note)"]
+fn a_thumb_on_a_corner_fails_corners() {
+    let (report, truth) = verdict(&SceneSpec {
+        fingers: vec![Finger::Corner(1)],
+        ..SceneSpec::default()
+    });
+    assert_eq!(truth.occluded_corners, vec![1]);
+    assert!(
+        !report.check(CheckId::Corners).pass,
+        "{:?}",
+        report.measures
+    );
+}
+
+/// Reads the shared dev frames (absent outside this project's machines: then it says so and passes).
+#[test]
+fn dev_frames_are_located_and_never_falsely_ready() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/dev/frames");
+    let Ok(gt) = std::fs::read_to_string(dir.join("gt.jsonl")) else {
+        eprintln!("skipped: {} is absent", dir.display());
+        return;
+    };
+    let mut analyzer = Analyzer::new(Spec::default());
+    let (mut whole, mut located, mut false_ready, mut must_fail) = (0, 0, 0, 0);
+    for line in gt.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).expect("gt line");
+        let file = row["file"].as_str().expect("file");
+        let frame = image::open(dir.join(file)).expect("frame").to_rgb8();
+        let report = analyzer.analyze(&frame);
+        if row["expect"]["ready"] == "fail" {
+            must_fail += 1;
+            false_ready += report.ready as u32;
+        }
+        if row["expect"]["corners"] == "pass" {
+            whole += 1;
+            let truth: Vec<(f32, f32)> = row["doc"]["corners"]
+                .as_array()
+                .expect("corners")
+                .iter()
+                .map(|p| {
+                    (
+                        p[0].as_f64().unwrap_or(0.0) as f32,
+                        p[1].as_f64().unwrap_or(0.0) as f32,
+                    )
+                })
+                .collect();
+            let diag = ((truth[0].0 - truth[2].0).hypot(truth[0].1 - truth[2].1)).max(1.0);
+            let close = report.document.is_some_and(|d| {
+                d.quad
+                    .0
+                    .iter()
+                    .zip(&truth)
+                    .all(|(p, t)| (p.x - t.0).hypot(p.y - t.1) < 0.03 * diag)
+            });
+            located += close as u32;
+        }
+    }
+    // Measured 2026-11-23: FALSE-READY 2/130; 122/157 whole documents with every corner within 3%
+    // of the diagonal. These floors guard against regressions; the targets are 1% and all.
+    assert!(
+        false_ready * 100 <= 2 * must_fail,
+        "false ready {false_ready}/{must_fail}"
+    );
+    assert!(located * 100 >= 75 * whole, "located {located}/{whole}");
+}
