@@ -86,9 +86,6 @@ impl FocusProbe {
         // counts as L/2 of defocus, so its extra variance weighs three times.
         let extra = (hi * hi - lo * lo).max(0.0);
         let sigma = (lo * lo + 3.0 * extra).sqrt();
-        if std::env::var_os("IDSHOT_DEBUG_FOCUS").is_some() {
-            eprintln!("focus pairs {per_pair:?} lo {lo} hi {hi}");
-        }
         Some(EdgeBlur {
             sigma_px: sigma,
             sigma_min_px: lo,

@@ -53,8 +53,6 @@ pub struct Located {
     pub pose: pose::Pose,
     /// Which sides (top, right, bottom, left) lie on a frame border.
     pub border_sides: [bool; 4],
-    /// Support of each corner's two sides near the corner (0..1), TL TR BR BL.
-    pub corner_support: [f32; 4],
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -90,24 +88,9 @@ impl Locator {
             .find(work, min_votes, MAX_LINES, &mut self.lines);
         self.collect_pairs();
         self.collect_candidates(work, kind);
-        if std::env::var_os("IDSHOT_DEBUG_LOCATE").is_some() {
-            let mut c = self.candidates.clone();
-            c.sort_unstable_by(|x, y| y.score.total_cmp(&x.score));
-            for k in c.iter().take(10) {
-                eprintln!(
-                    "cand {:?} score {:.3} area {:.0} corners {:?}",
-                    k.lines, k.score, k.area, k.corners
-                );
-            }
-            eprintln!(
-                "{} pairs {} candidates",
-                self.pairs.len(),
-                self.candidates.len()
-            );
-        }
         let best = self.pick(work)?;
         let refined = refine(frame, work, &self.lines, &best);
-        finish(frame, work, &self.lines, &best, refined, kind)
+        finish(frame, &self.lines, &best, refined, kind)
     }
 
     fn collect_pairs(&mut self) {
@@ -169,32 +152,6 @@ impl Locator {
                 }
                 // Sides in cyclic order: a (p3->p0), c (p0->p1), b (p1->p2), d (p2->p3).
                 let sides = [(a, p3, p0), (c, p0, p1), (b, p1, p2), (d, p2, p3)];
-                let dbg = std::env::var("IDSHOT_DEBUG_QUAD").ok().is_some_and(|v| {
-                    let mut q = [a, b, c, d];
-                    q.sort();
-                    format!("{q:?}") == v
-                });
-                if dbg {
-                    for &(k, p, q) in &sides {
-                        let l = &lines[k];
-                        eprintln!(
-                            "side {k}: {:?} len {:.1}",
-                            l.support(l.param_of(p), l.param_of(q)),
-                            ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt()
-                        );
-                    }
-                    eprintln!(
-                        "support {:?} prior {} pose {:?} corners {:?}",
-                        side_support(lines, &sides),
-                        shape_prior(&corners, work, kind),
-                        pose::estimate(
-                            &Quad(corners.map(|p| Point::new(p.0, p.1))),
-                            work.width as u32,
-                            work.height as u32
-                        ),
-                        corners
-                    );
-                }
                 let Some(support) = side_support(lines, &sides) else {
                     continue;
                 };
@@ -246,15 +203,6 @@ impl Locator {
             if cand.score >= NEAR_BEST * top && best.is_none_or(|b| cand.area > b.area) {
                 best = Some(*cand);
             }
-        }
-        if std::env::var_os("IDSHOT_DEBUG_LOCATE").is_some() {
-            for c in self.candidates.iter().take(SHORTLIST) {
-                eprintln!(
-                    "short {:?} score {:.3} area {:.0}",
-                    c.lines, c.score, c.area
-                );
-            }
-            eprintln!("picked {:?}", best.map(|b| b.lines));
         }
         best
     }
@@ -608,10 +556,9 @@ pub fn bilinear(frame: &RgbImage, x: f64, y: f64) -> [f64; 3] {
     out
 }
 
-/// Orders corners TL, TR, BR, BL, decides the kind and measures corner support.
+/// Orders corners TL, TR, BR, BL, decides the kind and notes which sides are frame borders.
 fn finish(
     frame: &RgbImage,
-    work: &WorkImage,
     lines: &[Line],
     cand: &Candidate,
     corners: [(f64, f64); 4],
@@ -664,12 +611,6 @@ fn finish(
     };
     // Side k of the candidate ran from candidate corner k-1 to k; map to the ordered sides.
     let mut border_sides = [false; 4];
-    let mut corner_support = [1.0f32; 4];
-    let rad_mm = match doc_kind {
-        DocKind::Id1 => 3.18,
-        DocKind::Td3 => 4.0,
-    };
-    let (wmm, hmm) = doc_kind.size_mm();
     for (pos, &ci) in order.iter().enumerate() {
         // Ordered side `pos` runs from ordered corner pos to pos+1.
         let next = order[(pos + 1) % 4];
@@ -681,56 +622,11 @@ fn finish(
         };
         border_sides[pos] = lines[cand.lines[side]].border;
     }
-    for (pos, &ci) in order.iter().enumerate() {
-        // The two candidate sides meeting at candidate corner ci are ci and ci+1.
-        let mut sup = [0.0f32; 2];
-        for (j, side) in [ci, (ci + 1) % 4].into_iter().enumerate() {
-            let line = &lines[cand.lines[side]];
-            let corner = cand.corners[ci];
-            let other = if side == ci {
-                cand.corners[(ci + 3) % 4]
-            } else {
-                cand.corners[(ci + 1) % 4]
-            };
-            let len = ((other.0 - corner.0).powi(2) + (other.1 - corner.1).powi(2)).sqrt();
-            // Is this side the long one (width) or the short one?
-            let side_mm = if is_long_side(&cand.corners, side) {
-                wmm
-            } else {
-                hmm
-            };
-            let r = rad_mm / side_mm;
-            let t0 = (r + 0.01).min(0.4);
-            let t1 = (t0 + 0.10).min(0.5);
-            if line.border {
-                sup[j] = 1.0;
-                continue;
-            }
-            let p0 = lerp(corner, other, t0);
-            let p1 = lerp(corner, other, t1);
-            let (a, b, vis) = line.support(line.param_of(p0), line.param_of(p1));
-            sup[j] = if vis < 0.5 * (t1 - t0) * len {
-                1.0
-            } else {
-                a.max(b) as f32 / vis.max(1.0)
-            };
-        }
-        corner_support[pos] = sup[0].min(sup[1]);
-    }
-    let _ = work;
     Some(Located {
         quad,
         kind: doc_kind,
         confidence: cand.confidence.min(1.0),
         pose,
         border_sides,
-        corner_support,
     })
-}
-
-fn is_long_side(c: &[(f32, f32); 4], side: usize) -> bool {
-    let len = |i: usize, j: usize| ((c[i].0 - c[j].0).powi(2) + (c[i].1 - c[j].1).powi(2)).sqrt();
-    let this = len((side + 3) % 4, side) + len((side + 1) % 4, (side + 2) % 4);
-    let other = len(side, (side + 1) % 4) + len((side + 2) % 4, (side + 3) % 4);
-    this >= other
 }

@@ -95,9 +95,6 @@ impl Analyzer {
         let rounding = [rad / wmm, rad / hmm, rad / wmm, rad / hmm];
         let probe = (CORNER_PROBE_MM * ppmm).clamp(CORNER_PROBE_MIN_PX, CORNER_PROBE_MAX_PX);
         let visibility = corners::corner_visibility(frame, &quad, rounding, probe);
-        if std::env::var_os("IDSHOT_DEBUG_CORNERS").is_some() {
-            eprintln!("corner support {:?}", visibility);
-        }
         let margin = quad
             .0
             .iter()
