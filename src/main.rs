@@ -20,6 +20,20 @@ struct Args {
     /// The app's frames from elsewhere: `demo` (a synthetic scene) or a folder of frames.
     #[arg(long, value_name = "demo|PATH")]
     source: Option<String>,
+    /// Start capturing this document right away, skipping the start screen.
+    #[arg(long, value_enum, value_name = "DOCUMENT")]
+    document: Option<DocumentArg>,
+    /// Close the app after this many seconds (to measure the preview's frame pacing).
+    #[arg(long, value_name = "SECS")]
+    quit_after: Option<f64>,
+}
+
+/// `--document`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum DocumentArg {
+    IdCard,
+    Passport,
+    DrivingLicence,
 }
 
 fn main() -> ExitCode {
@@ -40,14 +54,26 @@ fn main() -> ExitCode {
 
 #[cfg(feature = "gui")]
 fn run_app(args: &Args) -> anyhow::Result<ExitCode> {
-    use idshot::ui::{AppOptions, SourceChoice};
+    use idshot::ui::{AppOptions, DocChoice, SourceChoice};
     let source = match (&args.source, &args.camera) {
         (Some(s), _) => SourceChoice::parse(s),
         (None, camera) => SourceChoice::Camera(camera.clone()),
     };
+    let quit_after = match args.quit_after {
+        Some(secs) => Some(
+            std::time::Duration::try_from_secs_f64(secs)
+                .map_err(|_| anyhow::anyhow!("--quit-after: {secs} is not a number of seconds"))?,
+        ),
+        None => None,
+    };
     idshot::ui::run(AppOptions {
-        source,
-        save_dir: None,
+        start_doc: args.document.map(|d| match d {
+            DocumentArg::IdCard => DocChoice::IdCard,
+            DocumentArg::Passport => DocChoice::Passport,
+            DocumentArg::DrivingLicence => DocChoice::DrivingLicence,
+        }),
+        quit_after,
+        ..AppOptions::new(source)
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -239,6 +239,34 @@ fn bilinear(img: &RgbImage, x: f64, y: f64) -> Rgb<u8> {
 /// Writes a shot into `dir` (created 0700 if missing). Everything is encoded before the first
 /// file is written; if any write fails, the files already written for this shot are removed.
 pub fn write_shot(dir: &Path, shot: &Shot<'_>, now: SystemTime) -> Result<SavedShot, SaveError> {
+    write_shot_within(dir, shot, now, &mut FreeSpace::Unlimited)
+}
+
+/// [`write_shot`] as if the disk had only `free_bytes` left: the write that would not fit stores
+/// what fits, then fails with "no space left on device", as a full disk does. For tests and
+/// drills of the disk-full path (nothing partial may be left behind).
+pub fn write_shot_with_free_space(
+    dir: &Path,
+    shot: &Shot<'_>,
+    now: SystemTime,
+    free_bytes: u64,
+) -> Result<SavedShot, SaveError> {
+    write_shot_within(dir, shot, now, &mut FreeSpace::Bytes(free_bytes))
+}
+
+/// How much more may be written: the disk's own limit, or a simulated one.
+#[derive(Clone, Copy, Debug)]
+enum FreeSpace {
+    Unlimited,
+    Bytes(u64),
+}
+
+fn write_shot_within(
+    dir: &Path,
+    shot: &Shot<'_>,
+    now: SystemTime,
+    space: &mut FreeSpace,
+) -> Result<SavedShot, SaveError> {
     let (original, quality) = encode_jpeg(shot.frame)?;
     let kind = shot.report.document.as_ref().map(|d| d.kind);
     let crop = match &shot.report.document {
@@ -278,17 +306,17 @@ pub fn write_shot(dir: &Path, shot: &Shot<'_>, now: SystemTime) -> Result<SavedS
             serde_json::to_vec_pretty(&sidecar).map_err(|e| SaveError::Encode(e.to_string()))?;
         let mut written: Vec<PathBuf> = Vec::new();
         let result = (|| {
-            let orig_path = write_new_file(dir, &orig_name, &original)?;
+            let orig_path = write_new_file_within(dir, &orig_name, &original, space)?;
             written.push(orig_path.clone());
             let crop_path = match &crop {
                 Some(bytes) => {
-                    let p = write_new_file(dir, &crop_name, bytes)?;
+                    let p = write_new_file_within(dir, &crop_name, bytes, space)?;
                     written.push(p.clone());
                     Some(p)
                 }
                 None => None,
             };
-            let side_path = write_new_file(dir, &side_name, &sidecar)?;
+            let side_path = write_new_file_within(dir, &side_name, &sidecar, space)?;
             Ok(SavedShot {
                 original: orig_path,
                 crop: crop_path,
@@ -372,6 +400,15 @@ fn create_private_dir(dir: &Path) -> Result<(), SaveError> {
 /// the same folder, fsynced, hard-linked to the final name (which fails if the name exists), then
 /// the temporary name removed and the folder fsynced.
 pub fn write_new_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, SaveError> {
+    write_new_file_within(dir, name, bytes, &mut FreeSpace::Unlimited)
+}
+
+fn write_new_file_within(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    space: &mut FreeSpace,
+) -> Result<PathBuf, SaveError> {
     let path = dir.join(name);
     let err = |source: io::Error| SaveError::Write {
         path: path.display().to_string(),
@@ -387,7 +424,22 @@ pub fn write_new_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, S
             opts.mode(FILE_MODE);
         }
         let mut file = opts.open(&tmp)?;
-        file.write_all(bytes)?;
+        match space {
+            FreeSpace::Unlimited => file.write_all(bytes)?,
+            FreeSpace::Bytes(free) => {
+                let fits = bytes
+                    .len()
+                    .min(usize::try_from(*free).unwrap_or(usize::MAX));
+                file.write_all(bytes.get(..fits).unwrap_or_default())?;
+                *free -= fits as u64;
+                if fits < bytes.len() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::StorageFull,
+                        "No space left on device (os error 28)",
+                    ));
+                }
+            }
+        }
         file.sync_all()?;
         drop(file);
         fs::hard_link(&tmp, &path)

@@ -10,7 +10,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use idshot::save::Side;
-use idshot::ui::app::{hint_line, live_rows};
+use idshot::ui::app::{hint_line, live_rows, photo_rows};
 use idshot::ui::{AppOptions, IdshotApp, Screen, Settings, SourceChoice};
 
 /// Real time between harness steps while waiting for the pipeline.
@@ -23,8 +23,8 @@ const MAX_WAIT: Duration = Duration::from_secs(90);
 fn harness(source: SourceChoice, dir: &Path, settings: Settings) -> Harness<'static, IdshotApp> {
     let app = IdshotApp::new(
         AppOptions {
-            source,
             save_dir: Some(dir.to_path_buf()),
+            ..AppOptions::new(source)
         },
         settings,
     );
@@ -69,6 +69,27 @@ fn click(h: &mut Harness<'static, IdshotApp>, label: &str) {
     h.step();
 }
 
+/// Roles a person operates: each must have a name a screen reader can say.
+const CONTROL_ROLES: [Role; 6] = [
+    Role::Button,
+    Role::CheckBox,
+    Role::TextInput,
+    Role::Slider,
+    Role::ComboBox,
+    Role::SpinButton,
+];
+
+/// Every control on screen has a non-empty accessible name.
+fn assert_controls_named(h: &Harness<'static, IdshotApp>, screen: &str) {
+    let unnamed: Vec<String> = h
+        .query_all_by(|n| {
+            CONTROL_ROLES.contains(&n.role()) && n.label().is_none_or(|l| l.trim().is_empty())
+        })
+        .map(|n| format!("{n:?}"))
+        .collect();
+    assert!(unnamed.is_empty(), "{screen}: unnamed controls {unnamed:?}");
+}
+
 fn files_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map(|rd| {
@@ -90,6 +111,7 @@ fn live_hint_and_checklist_follow_the_checks_and_keys_work() {
     for doc in ["ID card", "Passport", "Driving licence"] {
         h.get_by_label_contains(doc);
     }
+    assert_controls_named(&h, "start");
     click(&mut h, "ID card");
     assert_eq!(h.state().flow.screen, Screen::Capture);
     h.get_by_label_contains("front (1 of 2)");
@@ -104,6 +126,8 @@ fn live_hint_and_checklist_follow_the_checks_and_keys_work() {
         let update = app.update().expect("an update");
         let hint = hint_line(Some(update), false);
         h.get_by_role_and_label(Role::Status, &hint);
+        h.get_by_role_and_label(Role::Image, "Live camera preview, mirrored");
+        assert_controls_named(&h, "capture");
         if let Some(expected) = update.guidance.hint {
             assert_eq!(hint, expected.text(), "the hint line is the guide's hint");
         }
@@ -149,6 +173,7 @@ fn space_captures_then_retake_and_next_side_reach_the_done_screen() {
     });
     step_until(&mut h, "the saved photo", IdshotApp::is_review_loaded);
     h.get_by_role_and_label(Role::Image, "The saved photo");
+    assert_controls_named(&h, "review");
     h.get_by_label_contains("Document in view:");
     let first = files_in(dir.path());
     assert_eq!(
@@ -198,6 +223,26 @@ fn space_captures_then_retake_and_next_side_reach_the_done_screen() {
         h.get_by_label_contains(f);
     }
     h.get_by_label_contains(&dir.path().display().to_string());
+    assert_controls_named(&h, "done");
+
+    // Delete these captures: asks first; Cancel keeps everything.
+    let kept = files.len();
+    click(&mut h, "Delete these captures");
+    h.get_by_label_contains(&format!("Delete the {kept} files listed above?"));
+    click(&mut h, "Cancel");
+    assert_eq!(files_in(dir.path()).len(), kept, "cancel deletes nothing");
+    assert!(h.query_by_label_contains("listed above?").is_none());
+    // Confirmed: every file of this session is gone, and the screen says so.
+    click(&mut h, "Delete these captures");
+    click(&mut h, "Yes, delete them");
+    assert!(
+        files_in(dir.path()).is_empty(),
+        "{:?}",
+        files_in(dir.path())
+    );
+    h.get_by_label(&format!("Deleted {kept} files."));
+    assert!(h.query_by_label("Delete these captures").is_none());
+    assert!(h.state().flow.kept.is_empty());
 }
 
 #[test]
@@ -267,6 +312,61 @@ fn no_source_screen_offers_try_again_demo_and_photo_check() {
         h.step();
     }
     h.get_by_label("Document in view: fails. Hold your ID card up to the camera");
+    assert_controls_named(&h, "photo check");
+
+    // Or from a folder: its photos are listed (newest first), a click checks one.
+    let photos = dir.path().join("photos");
+    std::fs::create_dir(&photos).expect("creates a folder");
+    idshot::scene::render(&idshot::scene::SceneSpec::default())
+        .image
+        .save(photos.join("card.png"))
+        .expect("writes the card");
+    std::fs::write(photos.join("notes.txt"), "not a photo").expect("writes a text file");
+    const FOLDER_FIELD: &str = "Or pick one of the newest photos in a folder:";
+    h.get_by_label(FOLDER_FIELD).focus();
+    h.step();
+    // Replace the folder it starts on (the save folder).
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label(FOLDER_FIELD)
+        .type_text(&photos.display().to_string());
+    h.step();
+    click(&mut h, "List photos");
+    assert!(h.query_by_label("Check notes.txt").is_none(), "only photos");
+    click(&mut h, "Check card.png");
+    let deadline = Instant::now() + MAX_WAIT;
+    // The click cleared the grey photo's verdict.
+    while h.query_by_label_contains("Ready to upload").is_none()
+        && h.query_by_label_contains("Not ready").is_none()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "gave up waiting for the card's verdict"
+        );
+        std::thread::sleep(STEP_WAIT);
+        h.step();
+    }
+    // The same verdict as `idshot check` on the same file, check by check.
+    let spec = idshot::analysis::Spec::default();
+    let mut analyzer = idshot::analysis::Analyzer::new(spec.clone());
+    let checked = idshot::cli::check::check_file(&mut analyzer, &spec, &photos.join("card.png"))
+        .expect("checks the card");
+    let verdict = if checked.ready() {
+        "Ready to upload"
+    } else {
+        "Not ready"
+    };
+    h.get_by_label_contains(verdict);
+    let rows = photo_rows(&checked);
+    assert_eq!(rows.len(), checked.file_checks.len() + 7);
+    for row in &rows {
+        h.get_by_label(&row.spoken());
+    }
+    assert_eq!(
+        h.state().settings.check_folder.as_deref(),
+        Some(photos.as_path()),
+        "the folder is remembered"
+    );
 
     // Esc returns to the no-source screen; Demo then starts the demo.
     h.key_press(egui::Key::Escape);

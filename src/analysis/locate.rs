@@ -43,6 +43,8 @@ const SIZE_FULL_FRAC: f32 = 0.3;
 const SIZE_EXPONENT: f32 = 0.25;
 /// How many of the best candidates get the content test.
 const SHORTLIST: usize = 8;
+/// Candidates scoring below this are not worth a look.
+const MIN_CANDIDATE_SCORE: f32 = 0.1;
 
 /// A located document in full-resolution pixels, before the checks.
 #[derive(Clone, Copy, Debug)]
@@ -72,6 +74,8 @@ pub struct Locator {
     finder: LineFinder,
     lines: Vec<Line>,
     pairs: Vec<(usize, usize)>,
+    /// Angle between every two lines (degrees), row-major.
+    angles: Vec<f32>,
     candidates: Vec<Candidate>,
 }
 
@@ -96,10 +100,14 @@ impl Locator {
     fn collect_pairs(&mut self) {
         self.pairs.clear();
         let n = self.lines.len();
+        self.angles.clear();
+        self.angles.resize(n * n, 0.0);
         for i in 0..n {
             for j in i + 1..n {
-                let (a, b) = (&self.lines[i], &self.lines[j]);
-                if angle_between(a.theta, b.theta) <= MAX_OPPOSITE_ANGLE_DEG {
+                let angle = angle_between(self.lines[i].theta, self.lines[j].theta);
+                self.angles[i * n + j] = angle;
+                self.angles[j * n + i] = angle;
+                if angle <= MAX_OPPOSITE_ANGLE_DEG {
                     self.pairs.push((i, j));
                 }
             }
@@ -110,6 +118,10 @@ impl Locator {
         self.candidates.clear();
         let (w, h) = (work.width as f32, work.height as f32);
         let min_area = MIN_AREA_FRAC * w * h;
+        let n = self.lines.len();
+        // Only the SHORTLIST best scores reach the content test: a candidate whose score cannot
+        // beat the current SHORTLIST-th best is dropped before its pose is estimated.
+        let mut top_scores = [0.0f32; SHORTLIST];
         for (pi, &(a, b)) in self.pairs.iter().enumerate() {
             for &(c, d) in &self.pairs[pi + 1..] {
                 if a == c || a == d || b == c || b == d {
@@ -120,12 +132,12 @@ impl Locator {
                 if borders > 2 {
                     continue;
                 }
-                let (la, lb, lc, ld) = (&lines[a], &lines[b], &lines[c], &lines[d]);
-                if angle_between(la.theta, lc.theta) < MIN_ADJACENT_ANGLE_DEG
-                    || angle_between(lb.theta, ld.theta) < MIN_ADJACENT_ANGLE_DEG
+                if self.angles[a * n + c] < MIN_ADJACENT_ANGLE_DEG
+                    || self.angles[b * n + d] < MIN_ADJACENT_ANGLE_DEG
                 {
                     continue;
                 }
+                let (la, lb, lc, ld) = (&lines[a], &lines[b], &lines[c], &lines[d]);
                 let (Some(p0), Some(p1), Some(p2), Some(p3)) = (
                     la.intersect(lc),
                     lc.intersect(lb),
@@ -155,19 +167,24 @@ impl Locator {
                 let Some(support) = side_support(lines, &sides) else {
                     continue;
                 };
-                let prior = if borders > 0 {
-                    PORTRAIT_PRIOR
-                } else {
-                    shape_prior(&corners, work, kind)
-                };
                 // Printed boxes inside a document (photo, chip, barcode, title band) are outlined as
                 // crisply as the document itself: the document is the big one.
                 let size = (area / (SIZE_FULL_FRAC * w * h))
                     .min(1.0)
                     .powf(SIZE_EXPONENT);
+                let bar = top_scores[SHORTLIST - 1].max(MIN_CANDIDATE_SCORE);
+                if support * size <= bar {
+                    continue;
+                }
+                let prior = if borders > 0 {
+                    PORTRAIT_PRIOR
+                } else {
+                    shape_prior(&corners, work, kind)
+                };
                 let confidence = support * (0.35 + 0.65 * prior);
                 let score = confidence * size;
-                if score > 0.1 {
+                if score > bar {
+                    insert_score(&mut top_scores, score);
                     self.candidates.push(Candidate {
                         lines: [a, c, b, d],
                         corners,
@@ -199,12 +216,32 @@ impl Locator {
             .take(SHORTLIST)
             .map(|c| c.score)
             .fold(0.0f32, f32::max);
+        // Among the near-best, an outline that leans on frame borders (a document assumed to run
+        // off the frame) gives way to one that closes on real edges: the border's support is only
+        // assumed, and a larger border-made outline around a whole document is a common mistake.
+        let borders = |c: &Candidate| c.lines.iter().filter(|&&k| self.lines[k].border).count();
         for cand in self.candidates.iter().take(SHORTLIST) {
-            if cand.score >= NEAR_BEST * top && best.is_none_or(|b| cand.area > b.area) {
+            if cand.score < NEAR_BEST * top {
+                continue;
+            }
+            let better = best.is_none_or(|b| {
+                (borders(cand), std::cmp::Reverse(cand.area.to_bits()))
+                    < (borders(&b), std::cmp::Reverse(b.area.to_bits()))
+            });
+            if better {
                 best = Some(*cand);
             }
         }
         best
+    }
+}
+
+/// Keeps `top` sorted best first with `score` in its place (the last one drops out).
+fn insert_score(top: &mut [f32; SHORTLIST], score: f32) {
+    let at = top.iter().position(|&t| score > t).unwrap_or(SHORTLIST);
+    if at < SHORTLIST {
+        top.copy_within(at..SHORTLIST - 1, at + 1);
+        top[at] = score;
     }
 }
 

@@ -2,14 +2,19 @@
 //!
 //! Locating the document needs only a few hundred pixels across; the full-resolution frame is
 //! revisited only along the found edges (refinement, focus) and inside the found outline.
+//!
+//! Every pass works on whole rows of plain integer slices so the compiler can vectorise it: this is
+//! the one step that touches every pixel of the frame, 30 times a second.
 
 use image::RgbImage;
 
 /// An edge pixel survives non-maximum suppression and this many multiples of the frame's typical
 /// (median) gradient: adapts to sensor noise without a fixed contrast threshold.
 const EDGE_NOISE_FACTOR: i32 = 2;
-/// The least Sobel magnitude counted as an edge (a step of ~4 grey levels).
+/// The least gradient magnitude counted as an edge (a step of ~4 grey levels).
 const EDGE_MIN_MAGNITUDE: i32 = 12;
+/// Gradient magnitudes are below this (a full black-white step gives 4 x 255 per axis).
+const MAGNITUDE_LIMIT: usize = 1500;
 
 /// Downscaled RGB frame plus per-pixel colour gradient. Buffers are reused across frames.
 #[derive(Debug, Default)]
@@ -20,12 +25,23 @@ pub struct WorkImage {
     pub scale: usize,
     pub rgb: Vec<[u8; 3]>,
     pub luma: Vec<u8>,
-    /// Sobel derivatives of the colour channel with the strongest response at each pixel.
+    /// Derivatives of the colour channel with the strongest response at each pixel.
     pub gx: Vec<i16>,
     pub gy: Vec<i16>,
+    /// Gradient magnitude, rounded down.
+    pub magnitude: Vec<u16>,
     /// 1 where a non-maximum-suppressed edge passes the adaptive threshold.
     pub edge: Vec<u8>,
-    smooth: Vec<[u8; 3]>,
+    /// Scratch sums: column sums of `scale` rows when downscaling (u16 holds 257 rows of 255,
+    /// far beyond any frame's scale), row sums when smoothing.
+    row_sums: Vec<u16>,
+    channel: Vec<u8>,
+    along: Vec<i16>,
+    across: Vec<i16>,
+    smooth: Vec<u8>,
+    row_gx: Vec<i16>,
+    row_gy: Vec<i16>,
+    best: Vec<i32>,
     histogram: Vec<u32>,
 }
 
@@ -66,6 +82,8 @@ impl WorkImage {
         gx * gx + gy * gy
     }
 
+    /// Box average of each `scale` x `scale` block: rows are summed first (a straight vector add),
+    /// then each block's columns.
     fn downscale(&mut self, frame: &RgbImage) {
         let (w, h, s) = (self.width, self.height, self.scale);
         let n = w * h;
@@ -75,93 +93,102 @@ impl WorkImage {
         self.luma.resize(n, 0);
         let raw = frame.as_raw();
         let stride = frame.width() as usize * 3;
-        let count = (s * s) as u32;
-        let mut acc = vec![[0u32; 3]; w];
+        let used = w * s * 3;
+        self.row_sums.clear();
+        self.row_sums.resize(used, 0);
         for y in 0..h {
-            acc.iter_mut().for_each(|a| *a = [0; 3]);
+            self.row_sums.iter_mut().for_each(|a| *a = 0);
             for sy in 0..s {
-                let row_start = (y * s + sy) * stride;
-                let Some(row) = raw.get(row_start..row_start + w * s * 3) else {
+                let start = (y * s + sy) * stride;
+                let Some(row) = raw.get(start..start + used) else {
                     continue;
                 };
-                for (x, a) in acc.iter_mut().enumerate() {
-                    let block = &row[x * s * 3..(x + 1) * s * 3];
-                    for px in block.chunks_exact(3) {
-                        a[0] += px[0] as u32;
-                        a[1] += px[1] as u32;
-                        a[2] += px[2] as u32;
-                    }
+                for (a, &v) in self.row_sums.iter_mut().zip(row) {
+                    *a = a.saturating_add(v as u16);
                 }
             }
             let out = &mut self.rgb[y * w..(y + 1) * w];
-            let luma = &mut self.luma[y * w..(y + 1) * w];
-            for ((o, l), a) in out.iter_mut().zip(luma.iter_mut()).zip(&acc) {
-                let px = [
-                    ((a[0] + count / 2) / count) as u8,
-                    ((a[1] + count / 2) / count) as u8,
-                    ((a[2] + count / 2) / count) as u8,
-                ];
-                *o = px;
-                *l = luma_of(px);
+            // The block width is a constant in the common cases so the column sums unroll.
+            match s {
+                1 => average_blocks::<1>(&self.row_sums, out),
+                2 => average_blocks::<2>(&self.row_sums, out),
+                3 => average_blocks::<3>(&self.row_sums, out),
+                4 => average_blocks::<4>(&self.row_sums, out),
+                _ => average_blocks_any(&self.row_sums, s, out),
             }
+        }
+        for (l, &px) in self.luma.iter_mut().zip(&self.rgb) {
+            *l = luma_of(px);
         }
     }
 
+    /// Per channel, a 1-2-1 binomial smoothing then the Sobel derivatives, both separable; each
+    /// pixel keeps the channel with the strongest response, so a card that differs from the desk
+    /// only in colour still has edges. The smoothing keeps sensor noise in dark frames from
+    /// breaking faint document edges into dots that no longer line up.
     fn gradient(&mut self) {
         let (w, h) = (self.width, self.height);
         let n = w * h;
-        self.gx.clear();
-        self.gx.resize(n, 0);
-        self.gy.clear();
-        self.gy.resize(n, 0);
+        for buf in [&mut self.gx, &mut self.gy] {
+            buf.clear();
+            buf.resize(n, 0);
+        }
+        self.best.clear();
+        self.best.resize(n, -1);
         if w < 3 || h < 3 {
             return;
         }
-        // A 1-2-1 binomial pre-smoothing: sensor noise in dark frames otherwise breaks up faint
-        // document edges into dots that no longer line up.
-        self.smooth.clear();
-        self.smooth.extend_from_slice(&self.rgb);
-        for y in 1..h - 1 {
-            for x in 1..w - 1 {
-                let i = y * w + x;
-                let mut out = [0u8; 3];
-                for (ch, o) in out.iter_mut().enumerate() {
-                    let at = |j: usize| self.rgb[j][ch] as u32;
-                    let sum = at(i - w - 1)
-                        + 2 * at(i - w)
-                        + at(i - w + 1)
-                        + 2 * at(i - 1)
-                        + 4 * at(i)
-                        + 2 * at(i + 1)
-                        + at(i + w - 1)
-                        + 2 * at(i + w)
-                        + at(i + w + 1);
-                    *o = ((sum + 8) / 16) as u8;
+        for buf in [&mut self.across, &mut self.along] {
+            buf.clear();
+            buf.resize(3 * n, 0);
+        }
+        for ch in 0..3 {
+            self.channel.clear();
+            self.channel.extend(self.rgb.iter().map(|px| px[ch]));
+            smooth_121(&self.channel, w, &mut self.row_sums, &mut self.smooth);
+            // Sobel, separably: [1 2 1] down the columns for the x-derivative, along the rows for
+            // the y-derivative; the differences are taken row by row below.
+            let plane = ch * n..(ch + 1) * n;
+            let (across, along) = (&mut self.across[plane.clone()], &mut self.along[plane]);
+            for y in 1..h - 1 {
+                let rows = &self.smooth[(y - 1) * w..(y + 2) * w];
+                let (up, mid, down) = (&rows[..w], &rows[w..2 * w], &rows[2 * w..]);
+                for (x, out) in across[y * w..(y + 1) * w].iter_mut().enumerate() {
+                    *out = up[x] as i16 + 2 * mid[x] as i16 + down[x] as i16;
                 }
-                self.smooth[i] = out;
+            }
+            for (row, out) in self.smooth.chunks_exact(w).zip(along.chunks_exact_mut(w)) {
+                for (x, o) in out[1..w - 1].iter_mut().enumerate() {
+                    *o = row[x] as i16 + 2 * row[x + 1] as i16 + row[x + 2] as i16;
+                }
             }
         }
-        let p = &self.smooth;
+        let inner = w - 2;
+        for buf in [&mut self.row_gx, &mut self.row_gy] {
+            buf.clear();
+            buf.resize(3 * inner, 0);
+        }
         for y in 1..h - 1 {
-            for x in 1..w - 1 {
-                let i = y * w + x;
-                let (a, b, c) = (p[i - w - 1], p[i - w], p[i - w + 1]);
-                let (d, f) = (p[i - 1], p[i + 1]);
-                let (g, hh, k) = (p[i + w - 1], p[i + w], p[i + w + 1]);
-                let mut best = (0i32, 0i32, -1i32);
-                for ch in 0..3 {
-                    let sx = (c[ch] as i32 + 2 * f[ch] as i32 + k[ch] as i32)
-                        - (a[ch] as i32 + 2 * d[ch] as i32 + g[ch] as i32);
-                    let sy = (g[ch] as i32 + 2 * hh[ch] as i32 + k[ch] as i32)
-                        - (a[ch] as i32 + 2 * b[ch] as i32 + c[ch] as i32);
-                    let m = sx * sx + sy * sy;
-                    if m > best.2 {
-                        best = (sx, sy, m);
-                    }
+            for ch in 0..3 {
+                let plane = ch * n;
+                let across = &self.across[plane + y * w..plane + (y + 1) * w];
+                let above = &self.along[plane + (y - 1) * w + 1..plane + y * w - 1];
+                let below = &self.along[plane + (y + 1) * w + 1..plane + (y + 2) * w - 1];
+                let out = ch * inner..(ch + 1) * inner;
+                let (gx, gy) = (&mut self.row_gx[out.clone()], &mut self.row_gy[out]);
+                for (x, (gx, gy)) in gx.iter_mut().zip(gy.iter_mut()).enumerate() {
+                    *gx = across[x + 2] - across[x];
+                    *gy = below[x] - above[x];
                 }
-                self.gx[i] = best.0 as i16;
-                self.gy[i] = best.1 as i16;
             }
+            let line = y * w + 1..(y + 1) * w - 1;
+            strongest_channel(
+                &self.row_gx,
+                &self.row_gy,
+                &mut self.gx[line.clone()],
+                &mut self.gy[line.clone()],
+                &mut self.best[line],
+            );
         }
     }
 
@@ -170,15 +197,22 @@ impl WorkImage {
         let n = w * h;
         self.edge.clear();
         self.edge.resize(n, 0);
+        self.magnitude.clear();
+        self.magnitude
+            .extend(self.best.iter().map(|&m| (m.max(0) as f32).sqrt() as u16));
         if w < 3 || h < 3 {
             return;
         }
-        // Median magnitude by histogram (Sobel magnitudes are below 1500).
+        // Median magnitude by histogram.
         self.histogram.clear();
-        self.histogram.resize(1500, 0);
-        for i in 0..n {
-            let m = (self.magnitude_sq(i) as f32).sqrt() as usize;
-            self.histogram[m.min(1499)] += 1;
+        self.histogram.resize(MAGNITUDE_LIMIT, 0);
+        for &m in &self.magnitude {
+            if let Some(bin) = self
+                .histogram
+                .get_mut((m as usize).min(MAGNITUDE_LIMIT - 1))
+            {
+                *bin += 1;
+            }
         }
         let mut seen = 0u32;
         let mut median = 0i32;
@@ -194,7 +228,7 @@ impl WorkImage {
         for y in 1..h - 1 {
             for x in 1..w - 1 {
                 let i = y * w + x;
-                let m = self.magnitude_sq(i);
+                let m = self.best[i];
                 if m < t2 {
                     continue;
                 }
@@ -210,11 +244,111 @@ impl WorkImage {
                 } else {
                     (i - w + 1, i + w - 1)
                 };
-                if m >= self.magnitude_sq(o1) && m > self.magnitude_sq(o2) {
+                if m >= self.best[o1] && m > self.best[o2] {
                     self.edge[i] = 1;
                 }
             }
         }
+    }
+}
+
+/// Averages each `S`-pixel block of a row of column sums (over `S` rows) into one pixel.
+fn average_blocks<const S: usize>(sums: &[u16], out: &mut [[u8; 3]]) {
+    let inverse = 1.0 / (S * S) as f32;
+    for (o, block) in out.iter_mut().zip(sums.chunks_exact(S * 3)) {
+        let mut sum = [0u32; 3];
+        for k in 0..S {
+            for (c, total) in sum.iter_mut().enumerate() {
+                *total += block[k * 3 + c] as u32;
+            }
+        }
+        *o = sum.map(|v| (v as f32 * inverse + 0.5) as u8);
+    }
+}
+
+fn average_blocks_any(sums: &[u16], s: usize, out: &mut [[u8; 3]]) {
+    let inverse = 1.0 / (s * s) as f32;
+    for (o, block) in out.iter_mut().zip(sums.chunks_exact(s * 3)) {
+        let mut sum = [0u32; 3];
+        for px in block.chunks_exact(3) {
+            for (total, &v) in sum.iter_mut().zip(px) {
+                *total += v as u32;
+            }
+        }
+        *o = sum.map(|v| (v as f32 * inverse + 0.5) as u8);
+    }
+}
+
+/// 1-2-1 binomial smoothing of a `width`-wide plane, rounded; the outermost pixels are copied.
+fn smooth_121(src: &[u8], width: usize, row_sums: &mut Vec<u16>, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(src);
+    let height = src.len() / width.max(1);
+    if width < 3 || height < 3 {
+        return;
+    }
+    // Horizontal sums of every row, then the vertical sum of three of them.
+    row_sums.clear();
+    row_sums.resize(src.len(), 0);
+    for (row, sums) in src
+        .chunks_exact(width)
+        .zip(row_sums.chunks_exact_mut(width))
+    {
+        for (x, s) in sums[1..width - 1].iter_mut().enumerate() {
+            *s = row[x] as u16 + 2 * row[x + 1] as u16 + row[x + 2] as u16;
+        }
+    }
+    for y in 1..height - 1 {
+        let sums = &row_sums[(y - 1) * width..(y + 2) * width];
+        let (up, mid, down) = (&sums[..width], &sums[width..2 * width], &sums[2 * width..]);
+        let row = &mut out[y * width + 1..(y + 1) * width - 1];
+        for (x, o) in row.iter_mut().enumerate() {
+            *o = ((up[x + 1] + 2 * mid[x + 1] + down[x + 1] + 8) / 16) as u8;
+        }
+    }
+}
+
+/// Per pixel, the channel with the largest squared gradient (R, G, B: `gx_rows` and `gy_rows` hold
+/// the three channels' rows one after another). Branch-free so it vectorises.
+fn strongest_channel(
+    gx_rows: &[i16],
+    gy_rows: &[i16],
+    gx: &mut [i16],
+    gy: &mut [i16],
+    best: &mut [i32],
+) {
+    let len = gx.len().min(gy.len()).min(best.len());
+    if gx_rows.len() < 3 * len || gy_rows.len() < 3 * len {
+        return;
+    }
+    let (gx, gy, best) = (&mut gx[..len], &mut gy[..len], &mut best[..len]);
+    let (rx, gxx, bx) = (
+        &gx_rows[..len],
+        &gx_rows[len..2 * len],
+        &gx_rows[2 * len..3 * len],
+    );
+    let (ry, gyy, by) = (
+        &gy_rows[..len],
+        &gy_rows[len..2 * len],
+        &gy_rows[2 * len..3 * len],
+    );
+    for x in 0..len {
+        let square = |a: i16, b: i16| a as i32 * a as i32 + b as i32 * b as i32;
+        let (mr, mg, mb) = (
+            square(rx[x], ry[x]),
+            square(gxx[x], gyy[x]),
+            square(bx[x], by[x]),
+        );
+        let green = mg > mr;
+        let (m1, x1, y1) = if green {
+            (mg, gxx[x], gyy[x])
+        } else {
+            (mr, rx[x], ry[x])
+        };
+        let blue = mb > m1;
+        best[x] = if blue { mb } else { m1 };
+        gx[x] = if blue { bx[x] } else { x1 };
+        gy[x] = if blue { by[x] } else { y1 };
     }
 }
 

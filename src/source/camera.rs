@@ -228,11 +228,14 @@ impl Drop for CameraSource {
     }
 }
 
-/// Decodes one MJPEG frame; None when it is corrupt.
+/// Decodes one MJPEG frame; None when it is corrupt. Through [`crate::imageio::decode_image`]:
+/// a frame cut short (USB packets lost) is refused rather than filled with grey, and its size is
+/// limited like any image's.
 pub fn decode_mjpeg(bytes: &[u8]) -> Option<RgbImage> {
-    image::load_from_memory_with_format(bytes, image::ImageFormat::Jpeg)
+    crate::imageio::decode_image(bytes)
         .ok()
-        .map(|i| i.into_rgb8())
+        .filter(|loaded| loaded.format == crate::imageio::FileFormat::Jpeg)
+        .map(|loaded| loaded.rgb)
 }
 
 /// Converts packed YUYV 4:2:2 (BT.601, studio range) to RGB; None when the buffer is too short.

@@ -5,11 +5,13 @@
 #[cfg(feature = "camera")]
 pub mod camera;
 pub mod demo;
+pub mod faulty;
 pub mod replay;
 
 use image::RgbImage;
 
 pub use demo::DemoSource;
+pub use faulty::{Fault, FaultySource};
 pub use replay::ReplaySource;
 
 /// One frame as a source delivers it.

@@ -4,14 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use image::{ImageReader, Limits, RgbImage};
+use image::RgbImage;
 
 use super::{FrameSource, SourceError, SourceFrame, pace};
 
 /// Frame rate used when none is given.
 pub const DEFAULT_FPS: f64 = 30.0;
-/// Largest frame side we decode: beyond any camera, and it stops decompression bombs.
-const MAX_FRAME_SIDE: u32 = 16_384;
 
 /// Plays a folder of frames at `fps`, one frame each `1/fps` seconds of media time.
 #[derive(Debug)]
@@ -116,20 +114,14 @@ fn is_frame_file(p: &Path) -> bool {
         .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png"))
 }
 
-/// Decodes one frame file to RGB, with size limits.
+/// Decodes one frame file to upright RGB, exactly as `idshot check` reads a photo
+/// ([`crate::imageio::read_image`]): content sniffing, decoding limits, truncated JPEGs refused,
+/// EXIF orientation applied, and a one-line reason when the file cannot be read.
 pub fn decode_frame(path: &Path) -> Result<RgbImage, SourceError> {
-    let unreadable = |reason: String| SourceError::Unreadable {
-        path: path.display().to_string(),
-        reason,
-    };
-    let mut reader = ImageReader::open(path)
-        .map_err(|e| unreadable(e.to_string()))?
-        .with_guessed_format()
-        .map_err(|e| unreadable(e.to_string()))?;
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_FRAME_SIDE);
-    limits.max_image_height = Some(MAX_FRAME_SIDE);
-    reader.limits(limits);
-    let image = reader.decode().map_err(|e| unreadable(e.to_string()))?;
-    Ok(image.into_rgb8())
+    crate::imageio::read_image(path)
+        .map(|loaded| loaded.rgb)
+        .map_err(|e| SourceError::Unreadable {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })
 }

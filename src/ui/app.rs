@@ -22,12 +22,14 @@ use crate::pipeline::{PipelineConfig, Update};
 use super::flow::{DocChoice, Effect, Flow, Screen};
 use super::geometry::PreviewMap;
 use super::live::{Live, SourceChoice, StartOutcome, camera_names};
-use super::settings::{HOLD_SECS_MAX, HOLD_SECS_MIN, Settings};
+use super::settings::{HOLD_SECS_MAX, HOLD_SECS_MIN, RESOLUTIONS, Settings};
 
 /// The hint line's text size (points): readable at arm's length.
 const HINT_SIZE: f32 = 34.0;
 const TITLE_SIZE: f32 = 22.0;
 const CHECK_SIZE: f32 = 18.0;
+/// The fix under a failing check: smaller than the check, still readable from a chair.
+const DETAIL_SIZE: f32 = 14.0;
 /// How long the capture flash lasts.
 const FLASH_SECS: f32 = 0.35;
 /// Outline and corner marker sizes, in points.
@@ -35,6 +37,10 @@ const OUTLINE_WIDTH: f32 = 4.0;
 const CORNER_RADIUS: f32 = 9.0;
 const HOLD_RING_RADIUS: f32 = 34.0;
 const HOLD_RING_WIDTH: f32 = 8.0;
+/// The photo check lists at most this many of a folder's newest photos.
+const MAX_LISTED_PHOTOS: usize = 40;
+/// File types the photo check lists (as `idshot check` reads them).
+const PHOTO_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
 /// Frame intervals kept for the pacing figures (about 30 s at 30 fps).
 const PACING_WINDOW: usize = 900;
 
@@ -53,6 +59,22 @@ pub struct AppOptions {
     pub source: SourceChoice,
     /// Overrides the folder from the settings (tests write into a temporary folder).
     pub save_dir: Option<PathBuf>,
+    /// Skip the start screen and capture this document right away.
+    pub start_doc: Option<DocChoice>,
+    /// Close the window after this long (measuring the frame pacing, taking screenshots).
+    pub quit_after: Option<Duration>,
+}
+
+impl AppOptions {
+    /// The app on a source, with everything else as usual.
+    pub fn new(source: SourceChoice) -> Self {
+        Self {
+            source,
+            save_dir: None,
+            start_doc: None,
+            quit_after: None,
+        }
+    }
 }
 
 /// One row of a checklist.
@@ -87,11 +109,7 @@ pub fn live_rows(update: &Update) -> Vec<CheckRow> {
             CheckRow {
                 label: id.label().to_owned(),
                 level: if c.pass { Level::Pass } else { Level::Fail },
-                detail: if c.pass {
-                    None
-                } else {
-                    c.hint.map(|h| h.text().to_owned())
-                },
+                detail: check_detail(id, c.pass, c.hint),
             }
         })
         .collect();
@@ -105,6 +123,17 @@ pub fn live_rows(update: &Update) -> Vec<CheckRow> {
         detail: None,
     });
     rows
+}
+
+/// The fix under a failing check. "Show the document" is said once, on the document row: with no
+/// document every check fails with it.
+fn check_detail(id: CheckId, pass: bool, hint: Option<Hint>) -> Option<String> {
+    let repeats_show_document = id != CheckId::Document && hint == Some(Hint::ShowDocument);
+    if pass || repeats_show_document {
+        None
+    } else {
+        hint.map(|h| h.text().to_owned())
+    }
 }
 
 /// The hint line for an update: the guide's hint, else what is happening.
@@ -125,34 +154,52 @@ pub fn hint_line(update: Option<&Update>, auto_capture: bool) -> String {
     }
 }
 
-/// Preview frame pacing: intervals between new frames reaching the screen.
+/// Preview frame pacing: intervals between new frames reaching the screen, and source frames
+/// that never did (gaps in the frame numbers: dropped by the newest-wins analysis or replaced
+/// before a repaint).
 #[derive(Debug, Default)]
 pub struct Pacing {
-    last: Option<Instant>,
+    last: Option<(Instant, u64)>,
     intervals_ms: VecDeque<f32>,
     pub frames: u64,
+    pub skipped: u64,
+}
+
+/// The pacing figures over the kept window of intervals.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PacingFigures {
+    pub fps: f32,
+    pub median_ms: f32,
+    pub p95_ms: f32,
+    pub p99_ms: f32,
+    pub max_ms: f32,
+    pub intervals: usize,
+    /// Frames shown and source frames never shown, since the source started.
+    pub shown: u64,
+    pub skipped: u64,
 }
 
 impl Pacing {
-    pub fn frame_shown(&mut self, now: Instant) {
-        if let Some(last) = self.last {
+    /// A new frame (numbered `seq` by the source) reached the screen at `now`.
+    pub fn frame_shown(&mut self, now: Instant, seq: u64) {
+        if let Some((last, last_seq)) = self.last {
             if self.intervals_ms.len() == PACING_WINDOW {
                 self.intervals_ms.pop_front();
             }
             self.intervals_ms
                 .push_back(now.duration_since(last).as_secs_f32() * 1000.0);
+            self.skipped += seq.saturating_sub(last_seq).saturating_sub(1);
         }
-        self.last = Some(now);
+        self.last = Some((now, seq));
         self.frames += 1;
     }
 
-    /// Restarts the measurement (a new source).
+    /// Restarts the measurement (a new source): the pause in between is not a stutter.
     pub fn reset(&mut self) {
         self.last = None;
     }
 
-    /// "30.0 fps, interval median 33.3 ms, p95 36.1 ms, max 41.0 ms".
-    pub fn summary(&self) -> Option<String> {
+    pub fn figures(&self) -> Option<PacingFigures> {
         let mut v: Vec<f32> = self.intervals_ms.iter().copied().collect();
         if v.is_empty() {
             return None;
@@ -162,14 +209,26 @@ impl Pacing {
             let i = ((v.len() - 1) as f32 * p).round() as usize;
             v.get(i).copied().unwrap_or(0.0)
         };
-        let median = q(0.5);
         let mean = v.iter().sum::<f32>() / v.len() as f32;
+        Some(PacingFigures {
+            fps: if mean > 0.0 { 1000.0 / mean } else { 0.0 },
+            median_ms: q(0.5),
+            p95_ms: q(0.95),
+            p99_ms: q(0.99),
+            max_ms: v.last().copied().unwrap_or(0.0),
+            intervals: v.len(),
+            shown: self.frames,
+            skipped: self.skipped,
+        })
+    }
+
+    /// "30.0 fps, frame interval median 33.3 ms, p95 36.1 ms, p99 40.2 ms, max 41.0 ms (899
+    /// intervals), 900 frames shown, 2 skipped".
+    pub fn summary(&self) -> Option<String> {
+        let f = self.figures()?;
         Some(format!(
-            "{:.1} fps, frame interval median {median:.1} ms, p95 {:.1} ms, max {:.1} ms ({} intervals)",
-            if mean > 0.0 { 1000.0 / mean } else { 0.0 },
-            q(0.95),
-            v.last().copied().unwrap_or(0.0),
-            v.len()
+            "{:.1} fps, frame interval median {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} intervals), {} frames shown, {} skipped",
+            f.fps, f.median_ms, f.p95_ms, f.p99_ms, f.max_ms, f.intervals, f.shown, f.skipped
         ))
     }
 }
@@ -180,12 +239,44 @@ struct LoadedShot {
     rows: Vec<CheckRow>,
 }
 
-/// The photo check screen.
+/// The photo check screen: a path typed in, or picked from a folder's newest photos.
 #[derive(Default)]
 struct PhotoCheck {
     path: String,
+    /// The folder being browsed (as typed), and what it held when last listed.
+    folder: String,
+    listing: Option<Result<Vec<PathBuf>, String>>,
     pending: Option<Receiver<Result<Checked, String>>>,
     result: Option<(String, Result<Checked, String>)>,
+}
+
+/// The photos of a folder, newest first, at most [`MAX_LISTED_PHOTOS`]. Only the extensions
+/// `idshot check` takes (the content is checked when the photo is).
+pub fn list_photos(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let mut photos: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| PHOTO_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(x)))
+        })
+        .map(|p| {
+            let modified = std::fs::metadata(&p)
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH);
+            (modified, p)
+        })
+        .collect();
+    photos.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    Ok(photos
+        .into_iter()
+        .take(MAX_LISTED_PHOTOS)
+        .map(|(_, p)| p)
+        .collect())
 }
 
 pub struct IdshotApp {
@@ -208,6 +299,13 @@ pub struct IdshotApp {
     /// One-line problems to show (a failed delete, a folder that would not open).
     notice: Option<String>,
     source_ended: bool,
+    /// The document to start on, taken by the first poll.
+    start_doc: Option<DocChoice>,
+    /// When the window closes by itself.
+    quit_at: Option<Instant>,
+    /// The done screen's delete: asked to confirm, and what happened.
+    confirm_delete: bool,
+    deleted: Option<usize>,
 }
 
 impl IdshotApp {
@@ -238,6 +336,10 @@ impl IdshotApp {
             source_desc: None,
             notice: None,
             source_ended: false,
+            start_doc: options.start_doc,
+            quit_at: options.quit_after.map(|d| Instant::now() + d),
+            confirm_delete: false,
+            deleted: None,
         }
     }
 
@@ -264,6 +366,17 @@ impl IdshotApp {
 
     /// Picks up what the helper threads delivered. Call once per frame before [`Self::show`].
     pub fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(doc) = self.start_doc.take() {
+            self.choose(ctx, doc);
+        }
+        if let Some(at) = self.quit_at {
+            let now = Instant::now();
+            if now >= at {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            } else {
+                ctx.request_repaint_after(at - now);
+            }
+        }
         let mut effects = Vec::new();
         match self.live.poll_start() {
             Some(StartOutcome::Started) => {
@@ -329,7 +442,7 @@ impl IdshotApp {
             Some(t) => t.set(image, TextureOptions::LINEAR),
             None => self.preview = Some(ctx.load_texture("preview", image, TextureOptions::LINEAR)),
         }
-        self.pacing.frame_shown(Instant::now());
+        self.pacing.frame_shown(Instant::now(), u.seq);
         self.update = Some(u);
     }
 
@@ -374,7 +487,8 @@ impl IdshotApp {
                     self.source_desc = None;
                     self.source_ended = false;
                     self.pacing.reset();
-                    self.live.start(self.source.factory(doc), config, ctx);
+                    let factory = self.source.factory(doc, self.settings.resolution);
+                    self.live.start(factory, config, ctx);
                 }
                 Effect::StopSource => {
                     self.live.stop();
@@ -521,6 +635,10 @@ impl IdshotApp {
                 self.notice = None;
             }
         }
+        if self.flow.screen != Screen::Done {
+            self.confirm_delete = false;
+            self.deleted = None;
+        }
         match self.flow.screen.clone() {
             Screen::Start => self.show_start(ui),
             Screen::Capture => self.show_capture(ui),
@@ -552,7 +670,10 @@ impl IdshotApp {
                     ui.add_space(10.0);
                 }
                 ui.add_space(24.0);
-                if ui.button("Check a photo you already took").clicked() {
+                if ui
+                    .button(RichText::new("Check a photo you already took").size(CHECK_SIZE))
+                    .clicked()
+                {
                     let e = self.flow.check_photo();
                     self.apply(&ctx, e);
                 }
@@ -604,6 +725,20 @@ impl IdshotApp {
         }
         if let Some(d) = &self.source_desc {
             ui.label(format!("Running: {d}"));
+        }
+        ui.add_space(8.0);
+        if self.source.honours_resolution() {
+            let mut picked = self.settings.resolution;
+            egui::ComboBox::from_label("Resolution")
+                .selected_text(Settings::resolution_label(picked))
+                .show_ui(ui, |ui| {
+                    for r in std::iter::once(None).chain(RESOLUTIONS.into_iter().map(Some)) {
+                        ui.selectable_value(&mut picked, r, Settings::resolution_label(r));
+                    }
+                });
+            self.settings.resolution = picked;
+        } else if matches!(self.source, SourceChoice::Camera(_)) {
+            ui.label("Resolution: the largest the camera offers up to 1920x1080");
         }
         ui.add_space(8.0);
         let label = ui.label("Save photos in");
@@ -677,15 +812,19 @@ impl IdshotApp {
                     }
                 }
                 ui.with_layout(egui::Layout::bottom_up(egui::Align::Min), |ui| {
-                    if let Some(s) = self.pacing.summary() {
-                        ui.small(format!("Preview: {s}"));
+                    // Short figures for whoever tunes the app; the full pacing is printed on exit.
+                    if let Some(f) = self.pacing.figures() {
+                        ui.small(format!(
+                            "Preview {:.0} fps, interval p95 {:.0} ms",
+                            f.fps, f.p95_ms
+                        ));
                     }
                     if let Some(p) = self.live.pipeline() {
                         let st = p.stats();
                         if let Some(m) = st.latency_median_ms {
                             ui.small(format!(
-                                "Analysis: {} frames, {} dropped, latency median {m:.0} ms",
-                                st.analysed, st.dropped
+                                "Analysis latency {m:.0} ms, {} dropped",
+                                st.dropped
                             ));
                         }
                     }
@@ -701,6 +840,36 @@ impl IdshotApp {
                 Rect::from_min_max(avail.min, pos2(avail.max.x, avail.max.y - hint_h));
             let hint_area = Rect::from_min_max(pos2(avail.min.x, avail.max.y - hint_h), avail.max);
             self.preview_ui(ui, preview_area);
+            let spoken = if self.settings.mirror {
+                "Live camera preview, mirrored"
+            } else {
+                "Live camera preview"
+            };
+            let r = ui.allocate_rect(preview_area, Sense::hover());
+            r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, spoken));
+            if let Some(Phase::Holding { progress }) =
+                self.update.as_ref().map(|u| u.guidance.phase)
+            {
+                // The hold ring is painted; this gives it a name and a value for screen readers.
+                let id = ui.scope_id().with("hold-ring");
+                let ring_area = Rect::from_center_size(
+                    pos2(
+                        preview_area.center().x,
+                        preview_area.max.y - HOLD_RING_RADIUS * 2.0,
+                    ),
+                    Vec2::splat(HOLD_RING_RADIUS * 2.0),
+                );
+                let ring = ui.interact(ring_area, id, Sense::hover());
+                ring.widget_info(|| {
+                    let mut info = egui::WidgetInfo::labeled(
+                        egui::Role::ProgressIndicator,
+                        true,
+                        "Holding still",
+                    );
+                    info.value = Some(f64::from(progress));
+                    info
+                });
+            }
             let hint = if self.live.is_starting() {
                 "Starting the camera…".to_owned()
             } else if self.source_ended && self.update.is_some() {
@@ -785,7 +954,12 @@ impl IdshotApp {
                 ui.add_space(8.0);
                 ui.label(RichText::new(error).size(CHECK_SIZE));
                 ui.add_space(6.0);
-                ui.label("Plug a camera in, or close the other program using it, then try again.");
+                ui.label(
+                    RichText::new(
+                        "Plug a camera in, or close the other program using it, then try again.",
+                    )
+                    .size(CHECK_SIZE),
+                );
                 ui.add_space(24.0);
                 let big = |t: &str| {
                     egui::Button::new(RichText::new(t).size(TITLE_SIZE)).min_size(vec2(300.0, 50.0))
@@ -920,22 +1094,25 @@ impl IdshotApp {
                     .and_then(|s| s.original.parent().map(Path::to_path_buf))
             });
             let dir = dir.unwrap_or_else(|| self.save_dir());
-            ui.label(
-                RichText::new(format!("Your photos are in {}", dir.display())).size(CHECK_SIZE),
-            );
+            if self.deleted.is_none() {
+                ui.label(
+                    RichText::new(format!("Your photos are in {}", dir.display())).size(CHECK_SIZE),
+                );
+            }
             ui.add_space(12.0);
             for shot in &self.flow.kept {
                 let side = self.flow.doc.side_label(shot.side);
                 match &shot.saved {
                     Ok(_) => {
-                        ui.label(RichText::new(side).strong());
+                        ui.label(RichText::new(side).size(CHECK_SIZE).strong());
                         for f in shot.files() {
                             let name = f.file_name().map_or_else(
                                 || f.display().to_string(),
                                 |n| n.to_string_lossy().into_owned(),
                             );
-                            ui.label(format!("   {name}"));
+                            ui.label(RichText::new(format!("   {name}")).size(CHECK_SIZE));
                         }
+                        ui.add_space(6.0);
                     }
                     Err(e) => {
                         ui.label(RichText::new(format!("{side}: not saved: {e}")).color(RED));
@@ -955,16 +1132,89 @@ impl IdshotApp {
                     .button(RichText::new("Another document").size(TITLE_SIZE))
                     .clicked()
                 {
+                    self.confirm_delete = false;
+                    self.deleted = None;
                     let e = self.flow.restart();
                     self.apply(&ctx, e);
                 }
+                let files = self.flow.kept_files().len();
+                if files > 0
+                    && !self.confirm_delete
+                    && ui
+                        .button(RichText::new("Delete these captures").size(TITLE_SIZE))
+                        .clicked()
+                {
+                    self.confirm_delete = true;
+                }
             });
+            if self.confirm_delete {
+                self.confirm_delete_ui(ui, &ctx);
+            }
+            if let Some(n) = self.deleted {
+                ui.add_space(12.0);
+                ui.label(
+                    RichText::new(format!("Deleted {n} files."))
+                        .size(CHECK_SIZE)
+                        .strong(),
+                );
+            }
         });
+    }
+
+    /// The confirmation before "Delete these captures": what goes, and that it cannot be undone.
+    fn confirm_delete_ui(&mut self, ui: &mut egui::Ui, ctx: &egui::Context) {
+        let files = self.flow.kept_files().len();
+        ui.add_space(16.0);
+        egui::Frame::group(ui.style())
+            .stroke(Stroke::new(2.0, RED))
+            .inner_margin(12.0)
+            .show(ui, |ui| {
+                ui.label(
+                    RichText::new(format!(
+                        "Delete the {files} files listed above? This cannot be undone."
+                    ))
+                    .size(CHECK_SIZE)
+                    .strong(),
+                );
+                ui.add_space(8.0);
+                ui.horizontal(|ui| {
+                    if ui
+                        .button(RichText::new("Yes, delete them").size(TITLE_SIZE))
+                        .clicked()
+                    {
+                        self.confirm_delete = false;
+                        let before = self.notice.clone();
+                        let e = self.flow.delete_kept();
+                        self.apply(ctx, e);
+                        // A failed delete says so in the notice line instead.
+                        if self.notice == before {
+                            self.deleted = Some(files);
+                        }
+                    }
+                    if ui
+                        .button(RichText::new("Cancel").size(TITLE_SIZE))
+                        .clicked()
+                    {
+                        self.confirm_delete = false;
+                    }
+                });
+            });
     }
 
     fn show_photo_check(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
-        egui::CentralPanel::default().show(ui, |ui| {
+        if self.photo.folder.is_empty() {
+            // The last folder listed, else the nearest existing folder to where shots go.
+            let start = self.settings.check_folder.clone().unwrap_or_else(|| {
+                let dir = self.save_dir();
+                dir.ancestors()
+                    .find(|d| d.is_dir())
+                    .map_or(dir.clone(), Path::to_path_buf)
+            });
+            self.photo.folder = start.display().to_string();
+            self.list_folder();
+        }
+        egui::Panel::top("photo-top").show(ui, |ui| {
             ui.horizontal(|ui| {
                 if ui.button("< Back (Esc)").clicked() {
                     self.back(&ctx);
@@ -975,14 +1225,18 @@ impl IdshotApp {
                         .strong(),
                 );
             });
-            ui.add_space(12.0);
-            let label = ui.label("Photo file (JPEG or PNG):");
+        });
+        egui::Panel::right("photo-result")
+            .default_size(460.0)
+            .show(ui, |ui| self.photo_result_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
             let mut go = false;
+            let label = ui.label(RichText::new("Photo file (JPEG or PNG):").size(CHECK_SIZE));
             ui.horizontal(|ui| {
                 let edit = ui
                     .add(
                         egui::TextEdit::singleline(&mut self.photo.path)
-                            .desired_width(600.0)
+                            .desired_width(ui.available_width() - 90.0)
                             .hint_text("/home/me/Pictures/id-front.jpg"),
                     )
                     .labelled_by(label.id);
@@ -991,34 +1245,109 @@ impl IdshotApp {
                     .add_enabled(self.photo.pending.is_none(), egui::Button::new("Check"))
                     .clicked();
             });
+            ui.add_space(16.0);
+            let label = ui.label(
+                RichText::new("Or pick one of the newest photos in a folder:").size(CHECK_SIZE),
+            );
+            let mut list = false;
+            ui.horizontal(|ui| {
+                let edit = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut self.photo.folder)
+                            .desired_width(ui.available_width() - 90.0)
+                            .hint_text("/home/me/Pictures"),
+                    )
+                    .labelled_by(label.id);
+                list |= edit.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+                list |= ui.button("List photos").clicked();
+            });
+            if list {
+                self.list_folder();
+            }
+            ui.add_space(8.0);
+            let mut picked = None;
+            match &self.photo.listing {
+                Some(Ok(photos)) if photos.is_empty() => {
+                    ui.label("No JPEG or PNG photos in this folder.");
+                }
+                Some(Ok(photos)) => {
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        for p in photos {
+                            let name = p.file_name().map_or_else(
+                                || p.display().to_string(),
+                                |n| n.to_string_lossy().into_owned(),
+                            );
+                            let button = egui::Button::new(RichText::new(&name).size(CHECK_SIZE))
+                                .min_size(vec2(ui.available_width(), 0.0));
+                            let r = ui.add_enabled(self.photo.pending.is_none(), button);
+                            let spoken = format!("Check {name}");
+                            r.widget_info(|| {
+                                egui::WidgetInfo::labeled(egui::Role::Button, true, &spoken)
+                            });
+                            if r.clicked() {
+                                picked = Some(p.clone());
+                            }
+                        }
+                    });
+                }
+                Some(Err(e)) => {
+                    ui.label(RichText::new(e).color(RED));
+                }
+                None => {}
+            }
+            if let Some(p) = picked {
+                self.photo.path = p.display().to_string();
+                go = true;
+            }
             if go && !self.photo.path.trim().is_empty() {
                 self.start_photo_check();
             }
-            ui.add_space(12.0);
-            if self.photo.pending.is_some() {
-                ui.spinner();
-            }
-            if let Some((shown, result)) = &self.photo.result {
-                match result {
-                    Ok(checked) => {
-                        let (text, colour) = if checked.ready() {
-                            ("Ready to upload", GREEN)
-                        } else {
-                            ("Not ready", RED)
-                        };
-                        ui.label(
-                            RichText::new(format!("{shown}: {text}"))
-                                .size(TITLE_SIZE)
-                                .color(colour),
-                        );
-                        checklist_ui(ui, &photo_rows(checked));
-                    }
-                    Err(e) => {
-                        ui.label(RichText::new(format!("{shown}: {e}")).color(RED));
-                    }
-                }
-            }
         });
+    }
+
+    /// Lists the typed folder (a directory read: quick, and only when asked) and remembers it.
+    fn list_folder(&mut self) {
+        let dir = PathBuf::from(self.photo.folder.trim());
+        let listing = list_photos(&dir);
+        if listing.is_ok() {
+            self.settings.check_folder = Some(dir);
+        }
+        self.photo.listing = Some(listing);
+    }
+
+    /// The verdict on the checked photo, as the checklist.
+    fn photo_result_ui(&self, ui: &mut egui::Ui) {
+        ui.heading("Verdict");
+        ui.add_space(6.0);
+        if self.photo.pending.is_some() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Checking…");
+            });
+        }
+        match &self.photo.result {
+            Some((shown, Ok(checked))) => {
+                let (text, colour) = if checked.ready() {
+                    (format!("{ICON_PASS}  Ready to upload"), GREEN)
+                } else {
+                    (format!("{ICON_FAIL}  Not ready"), RED)
+                };
+                ui.label(RichText::new(text).size(TITLE_SIZE).strong().color(colour));
+                ui.label(shown.as_str());
+                ui.add_space(8.0);
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    checklist_ui(ui, &photo_rows(checked));
+                });
+            }
+            Some((shown, Err(e))) => {
+                ui.label(RichText::new(format!("{ICON_FAIL}  Cannot check it")).size(TITLE_SIZE));
+                ui.label(RichText::new(format!("{shown}: {e}")).color(RED));
+            }
+            None if self.photo.pending.is_none() => {
+                ui.label("Pick a photo: its checklist shows here, the same as `idshot check`.");
+            }
+            None => {}
+        }
     }
 
     fn start_photo_check(&mut self) {
@@ -1114,7 +1443,7 @@ fn checklist_ui(ui: &mut egui::Ui, rows: &[CheckRow]) {
                 ui.vertical(|ui| {
                     ui.label(RichText::new(&row.label).size(CHECK_SIZE));
                     if let Some(d) = &row.detail {
-                        ui.label(RichText::new(d).small());
+                        ui.label(RichText::new(d).size(DETAIL_SIZE));
                     }
                 });
             })
@@ -1124,7 +1453,8 @@ fn checklist_ui(ui: &mut egui::Ui, rows: &[CheckRow]) {
     }
 }
 
-fn photo_rows(checked: &Checked) -> Vec<CheckRow> {
+/// The photo check's checklist: the file checks, then the image checks.
+pub fn photo_rows(checked: &Checked) -> Vec<CheckRow> {
     let files = checked.file_checks.iter().map(|c| CheckRow {
         label: c.id.label().to_owned(),
         level: c.level,
@@ -1139,7 +1469,7 @@ fn photo_rows(checked: &Checked) -> Vec<CheckRow> {
         CheckRow {
             label: id.label().to_owned(),
             level: if c.pass { Level::Pass } else { Level::Fail },
-            detail: c.hint.filter(|_| !c.pass).map(|h| h.text().to_owned()),
+            detail: check_detail(id, c.pass, c.hint),
         }
     });
     files.chain(image).collect()
@@ -1207,5 +1537,81 @@ impl eframe::App for IdshotApp {
         if let Some(p) = self.pacing_report() {
             eprintln!("idshot: preview pacing: {p}");
         }
+        if let Some(p) = self.live.pipeline() {
+            let st = p.stats();
+            eprintln!(
+                "idshot: pipeline: {} frames captured, {} analysed, {} dropped by the newest-wins channel",
+                st.captured, st.analysed, st.dropped
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pacing_reports_intervals_and_skipped_frames() {
+        let mut p = Pacing::default();
+        assert!(p.figures().is_none());
+        let t0 = Instant::now();
+        // Frames 0..=9 every 33 ms, then frame 12 after a 100 ms stall (10 and 11 never shown).
+        for i in 0..10u64 {
+            p.frame_shown(t0 + Duration::from_millis(33 * i), i);
+        }
+        p.frame_shown(t0 + Duration::from_millis(33 * 9 + 100), 12);
+        let f = p.figures().expect("figures");
+        assert_eq!(f.intervals, 10);
+        assert_eq!(f.shown, 11);
+        assert_eq!(f.skipped, 2);
+        assert!((f.median_ms - 33.0).abs() < 0.5, "{f:?}");
+        assert!((f.max_ms - 100.0).abs() < 0.5, "{f:?}");
+        assert!((f.p99_ms - 100.0).abs() < 0.5, "{f:?}");
+        // A restart is not a stall.
+        p.reset();
+        p.frame_shown(t0 + Duration::from_secs(60), 0);
+        assert_eq!(p.figures().map(|f| f.intervals), Some(10));
+    }
+
+    #[test]
+    fn list_photos_keeps_photos_newest_first() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let old = dir.path().join("old.JPG");
+        let new = dir.path().join("new.png");
+        std::fs::write(&old, b"x").expect("writes");
+        std::fs::write(dir.path().join("notes.txt"), b"x").expect("writes");
+        std::fs::create_dir(dir.path().join("folder.jpg")).expect("creates");
+        std::fs::write(&new, b"x").expect("writes");
+        let past = std::time::SystemTime::now() - Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .and_then(|f| f.set_modified(past))
+            .expect("sets the time");
+        assert_eq!(list_photos(dir.path()), Ok(vec![new, old]));
+        let missing = list_photos(&dir.path().join("nope")).expect_err("no folder");
+        assert!(missing.starts_with("cannot list "), "{missing}");
+    }
+
+    #[test]
+    fn live_rows_say_show_the_document_once() {
+        let frame = image::RgbImage::from_pixel(320, 200, image::Rgb([90, 90, 90]));
+        let report = Analyzer::new(Spec::default()).analyze(&frame);
+        let mut guide = crate::guidance::Guide::new(GuideSpec::default());
+        let guidance = guide.update(&report, 0.0, 0);
+        let update = Update {
+            seq: 0,
+            t_secs: 0.0,
+            name: None,
+            frame: std::sync::Arc::new(frame),
+            report,
+            guidance,
+            latency: Duration::ZERO,
+        };
+        let rows = live_rows(&update);
+        let with_detail: Vec<&str> = rows.iter().filter_map(|r| r.detail.as_deref()).collect();
+        assert_eq!(with_detail, vec![Hint::ShowDocument.text()]);
+        assert!(rows.iter().all(|r| r.level == Level::Fail));
     }
 }

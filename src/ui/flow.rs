@@ -283,6 +283,26 @@ impl Flow {
         }
     }
 
+    /// Every file of the kept shots (what the done screen lists).
+    pub fn kept_files(&self) -> Vec<PathBuf> {
+        self.kept.iter().flat_map(TakenShot::files).collect()
+    }
+
+    /// "Delete these captures" on the done screen (after the person confirmed): the kept shots'
+    /// files go, and the list empties so nothing points at a deleted file.
+    pub fn delete_kept(&mut self) -> Vec<Effect> {
+        if self.screen != Screen::Done {
+            return Vec::new();
+        }
+        let files = self.kept_files();
+        self.kept.clear();
+        if files.is_empty() {
+            Vec::new()
+        } else {
+            vec![Effect::Discard(files)]
+        }
+    }
+
     /// Start over with another document.
     pub fn restart(&mut self) -> Vec<Effect> {
         self.screen = Screen::Start;
@@ -457,6 +477,33 @@ mod tests {
         assert_eq!(f.screen, Screen::CheckPhoto);
         f.back();
         assert_eq!(f.screen, Screen::Start);
+    }
+
+    #[test]
+    fn delete_kept_discards_every_kept_file_only_on_the_done_screen() {
+        let mut f = Flow::new();
+        f.choose(DocChoice::IdCard);
+        f.shot_taken(&event("a"));
+        assert!(f.delete_kept().is_empty(), "not from the review screen");
+        f.next_side();
+        f.shot_taken(&event("b"));
+        f.keep();
+        assert_eq!(f.kept_files().len(), 6);
+        let e = f.delete_kept();
+        assert_eq!(
+            e,
+            vec![Effect::Discard(vec![
+                PathBuf::from("/shots/a.jpg"),
+                PathBuf::from("/shots/a-crop.jpg"),
+                PathBuf::from("/shots/a.json"),
+                PathBuf::from("/shots/b.jpg"),
+                PathBuf::from("/shots/b-crop.jpg"),
+                PathBuf::from("/shots/b.json"),
+            ])]
+        );
+        assert!(f.kept.is_empty());
+        assert_eq!(f.screen, Screen::Done);
+        assert!(f.delete_kept().is_empty(), "nothing left to delete");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, TryRecvError, bounded};
 
 use crate::pipeline::{Pipeline, PipelineConfig};
+use crate::source::demo::DEMO_FPS;
 use crate::source::{DemoSource, ReplaySource, SourceError, SourceFactory, factory};
 
 use super::flow::DocChoice;
@@ -40,10 +41,23 @@ impl SourceChoice {
         }
     }
 
-    /// Builds the source for a document (the demo shows that document).
-    pub fn factory(&self, doc: DocChoice) -> SourceFactory {
+    /// Whether the source can be asked for a frame size (see [`SourceChoice::factory`]). The
+    /// camera picks its own mode (the largest up to 1920x1080): `CameraSource::open` takes no size.
+    pub fn honours_resolution(&self) -> bool {
+        matches!(self, SourceChoice::Demo)
+    }
+
+    /// Builds the source for a document (the demo shows that document), at `resolution` when the
+    /// source [honours it](SourceChoice::honours_resolution).
+    pub fn factory(&self, doc: DocChoice, resolution: Option<[u32; 2]>) -> SourceFactory {
         match self {
-            SourceChoice::Demo => factory(DemoSource::default().with_kind(doc.kind())),
+            SourceChoice::Demo => {
+                let demo = match resolution {
+                    Some([w, h]) => DemoSource::new(w, h, DEMO_FPS),
+                    None => DemoSource::default(),
+                };
+                factory(demo.with_kind(doc.kind()))
+            }
             SourceChoice::Replay(dir) => {
                 let dir = dir.clone();
                 Box::new(move || {

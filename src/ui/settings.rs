@@ -10,6 +10,8 @@ pub const SETTINGS_KEY: &str = "idshot.settings";
 /// the arm.
 pub const HOLD_SECS_MIN: f64 = 0.2;
 pub const HOLD_SECS_MAX: f64 = 3.0;
+/// Frame sizes offered in the settings (besides "automatic"): common webcam modes.
+pub const RESOLUTIONS: [[u32; 2]; 3] = [[640, 480], [1280, 720], [1920, 1080]];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -23,6 +25,10 @@ pub struct Settings {
     pub auto_capture: bool,
     /// How long every check must pass before the auto-capture.
     pub hold_secs: f64,
+    /// The frame size to ask the source for; None: the source's own choice.
+    pub resolution: Option<[u32; 2]>,
+    /// The folder the photo check lists (the last one listed).
+    pub check_folder: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -33,6 +39,8 @@ impl Default for Settings {
             mirror: true,
             auto_capture: true,
             hold_secs: crate::guidance::GuideSpec::default().hold_secs,
+            resolution: None,
+            check_folder: None,
         }
     }
 }
@@ -53,7 +61,17 @@ impl Settings {
         } else {
             Settings::default().hold_secs
         };
+        // Only the sizes on offer: an edited file must not ask for a 100000-pixel-wide frame.
+        self.resolution = self.resolution.filter(|r| RESOLUTIONS.contains(r));
         self
+    }
+
+    /// "1280x720", or "Automatic".
+    pub fn resolution_label(resolution: Option<[u32; 2]>) -> String {
+        match resolution {
+            Some([w, h]) => format!("{w}x{h}"),
+            None => "Automatic".to_owned(),
+        }
     }
 }
 
@@ -69,6 +87,8 @@ mod tests {
             mirror: false,
             auto_capture: false,
             hold_secs: 1.5,
+            resolution: Some([1920, 1080]),
+            check_folder: Some(PathBuf::from("/tmp/photos")),
         };
         let text = serde_json::to_string(&s).expect("serializes");
         let back: Settings = serde_json::from_str(&text).expect("parses");
@@ -90,5 +110,19 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(s.sanitized().hold_secs, HOLD_SECS_MAX);
+    }
+
+    #[test]
+    fn sanitizes_resolution_to_the_offered_sizes() {
+        let odd = Settings {
+            resolution: Some([100_000, 7]),
+            ..Settings::default()
+        };
+        assert_eq!(odd.sanitized().resolution, None);
+        let fine = Settings {
+            resolution: Some([1280, 720]),
+            ..Settings::default()
+        };
+        assert_eq!(fine.sanitized().resolution, Some([1280, 720]));
     }
 }
