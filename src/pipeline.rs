@@ -284,6 +284,16 @@ impl Pipeline {
         Self::start_inner(open, Some(reopen), config, analyzer)
     }
 
+    /// [`Pipeline::start_reopening`] when `reopen` is given, else a source opened once.
+    pub fn start_opening(
+        open: SourceOpener,
+        reopen: Option<Reopen>,
+        config: PipelineConfig,
+    ) -> Result<Pipeline, SourceError> {
+        let analyzer = default_analyzer(&config.spec);
+        Self::start_inner(open, reopen, config, analyzer)
+    }
+
     /// Like [`Pipeline::start`] with another analysis in place of [`Analyzer`] (fault injection).
     pub fn start_with_analyzer(
         factory: SourceFactory,

@@ -487,8 +487,8 @@ impl IdshotApp {
                     self.source_desc = None;
                     self.source_ended = false;
                     self.pacing.reset();
-                    let factory = self.source.factory(doc, self.settings.resolution);
-                    self.live.start(factory, config, ctx);
+                    let opener = self.source.opener(doc, self.settings.resolution);
+                    self.live.start(opener, self.source.reopen(), config, ctx);
                 }
                 Effect::StopSource => {
                     self.live.stop();
@@ -870,8 +870,16 @@ impl IdshotApp {
                     info
                 });
             }
+            // A camera that dropped out mid-stream is being reopened: say so instead of a stale hint.
+            let source_lost = self
+                .live
+                .pipeline()
+                .filter(|p| !p.is_finished())
+                .and_then(|p| p.source_error());
             let hint = if self.live.is_starting() {
                 "Starting the camera…".to_owned()
+            } else if let Some(e) = source_lost {
+                format!("The camera stopped ({e}). Waiting for it to come back…")
             } else if self.source_ended && self.update.is_some() {
                 "The video ended. Press Esc to go back.".to_owned()
             } else {

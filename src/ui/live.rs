@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, TryRecvError, bounded};
 
-use crate::pipeline::{Pipeline, PipelineConfig};
+use crate::pipeline::{Pipeline, PipelineConfig, Reopen};
 use crate::source::demo::DEMO_FPS;
 use crate::source::{DemoSource, ReplaySource, SourceError, SourceFactory, factory};
 
@@ -66,6 +66,35 @@ impl SourceChoice {
                 })
             }
             SourceChoice::Camera(selector) => camera_factory(selector.clone()),
+        }
+    }
+
+    /// How a source that fails mid-stream comes back: a camera unplugged and plugged in again is
+    /// picked up again; a demo or a folder of frames is not reopened.
+    pub fn reopen(&self) -> Option<Reopen> {
+        matches!(self, SourceChoice::Camera(_)).then(Reopen::default)
+    }
+
+    /// Opens this source as often as asked (cameras), or once (demo, replay).
+    pub fn opener(
+        &self,
+        doc: DocChoice,
+        resolution: Option<[u32; 2]>,
+    ) -> crate::pipeline::SourceOpener {
+        match self {
+            SourceChoice::Camera(selector) => {
+                let selector = selector.clone();
+                Box::new(move || camera_factory(selector.clone())())
+            }
+            other => {
+                let mut factory = Some(other.factory(doc, resolution));
+                Box::new(move || match factory.take() {
+                    Some(open) => open(),
+                    None => Err(SourceError::Other(
+                        "the source cannot be opened again".into(),
+                    )),
+                })
+            }
         }
     }
 }
@@ -130,7 +159,13 @@ pub enum StartOutcome {
 impl Live {
     /// Stops the current source (if any) and starts a new one, both on a helper thread, in that
     /// order: a camera must be released before it can be opened again.
-    pub fn start(&mut self, factory: SourceFactory, config: PipelineConfig, ctx: &egui::Context) {
+    pub fn start(
+        &mut self,
+        opener: crate::pipeline::SourceOpener,
+        reopen: Option<Reopen>,
+        config: PipelineConfig,
+        ctx: &egui::Context,
+    ) {
         let old = self.pipeline.take();
         let old_start = self.starting.take();
         let (tx, rx) = bounded::<StartResult>(1);
@@ -142,7 +177,7 @@ impl Live {
                 if let Some(Ok(Ok(p))) = old_start.map(|r| r.recv()) {
                     drop(p);
                 }
-                let result = Pipeline::start(factory, config)
+                let result = Pipeline::start_opening(opener, reopen, config)
                     .map(Arc::new)
                     .map_err(|e: SourceError| e.to_string());
                 if let Ok(p) = &result {
