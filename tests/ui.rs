@@ -377,3 +377,46 @@ fn no_source_screen_offers_try_again_demo_and_photo_check() {
     step_until(&mut h, "a demo frame", |a| a.update().is_some());
     assert_eq!(h.state().flow.screen, Screen::Capture);
 }
+
+#[test]
+fn a_shot_that_cannot_be_saved_is_kept_and_saved_elsewhere() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A folder under a plain file cannot be created, whoever runs the test (root included).
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, b"x").expect("write blocker");
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).expect("create elsewhere");
+    let mut h = harness(
+        SourceChoice::Demo,
+        &blocker.join("shots"),
+        no_auto_capture(),
+    );
+    h.step();
+    click(&mut h, "ID card");
+    step_until(&mut h, "the first frame", |a| a.update().is_some());
+    h.key_press(egui::Key::Space);
+    step_until(&mut h, "the review screen", |a| {
+        a.flow.screen == Screen::Review
+    });
+    step_until(&mut h, "the failed save", |a| {
+        a.flow.review.as_ref().is_some_and(|r| r.saved.is_err())
+    });
+    h.get_by_label_contains("Not saved:");
+    assert!(files_in(&elsewhere).is_empty());
+
+    let field = h.get_by_label("Folder to save the photo in");
+    field.click();
+    h.step();
+    h.get_by_label("Folder to save the photo in")
+        .type_text(&elsewhere.to_string_lossy());
+    h.step();
+    click(&mut h, "Save here");
+    step_until(&mut h, "the saved photo", IdshotApp::is_review_loaded);
+    let saved = files_in(&elsewhere);
+    assert!(
+        saved.iter().any(|f| f.ends_with("-front.jpg"))
+            && saved.iter().any(|f| f.ends_with(".json")),
+        "{saved:?}"
+    );
+    h.get_by_role_and_label(Role::Image, "The saved photo");
+}

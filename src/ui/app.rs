@@ -17,7 +17,7 @@ use crate::cli::check::{Checked, check_file};
 use crate::guidance::{GuideSpec, Phase, Trigger};
 use crate::hints::Hint;
 use crate::imageio::Level;
-use crate::pipeline::{PipelineConfig, Update};
+use crate::pipeline::{PipelineConfig, UnsavedShot, Update};
 
 use super::flow::{DocChoice, Effect, Flow, Screen};
 use super::geometry::PreviewMap;
@@ -306,6 +306,10 @@ pub struct IdshotApp {
     /// The done screen's delete: asked to confirm, and what happened.
     confirm_delete: bool,
     deleted: Option<usize>,
+    /// A shot the pipeline could not write (full disk, unwritable folder), kept in memory until
+    /// the person saves it in another folder: nothing captured is lost.
+    unsaved: Option<UnsavedShot>,
+    save_elsewhere: String,
 }
 
 impl IdshotApp {
@@ -340,6 +344,8 @@ impl IdshotApp {
             quit_at: options.quit_after.map(|d| Instant::now() + d),
             confirm_delete: false,
             deleted: None,
+            unsaved: None,
+            save_elsewhere: String::new(),
         }
     }
 
@@ -391,9 +397,13 @@ impl IdshotApp {
                 p.take_shots(),
                 p.is_finished(),
                 p.source_error(),
+                p.take_unsaved().pop(),
             )
         });
-        if let Some((latest, shots, finished, source_error)) = polled {
+        if let Some((latest, shots, finished, source_error, unsaved)) = polled {
+            if let Some(u) = unsaved {
+                self.unsaved = Some(u);
+            }
             if let Some(u) = latest {
                 self.show_frame(ctx, u);
             }
@@ -1041,9 +1051,17 @@ impl IdshotApp {
                         ui.label("Loading…");
                     }
                 }
-                if let Some(Ok(s)) = self.flow.review.as_ref().map(|s| &s.saved) {
-                    ui.add_space(12.0);
-                    ui.label(format!("Saved as {}", s.original.display()));
+                match self.flow.review.as_ref().map(|s| s.saved.clone()) {
+                    Some(Ok(s)) => {
+                        ui.add_space(12.0);
+                        ui.label(format!("Saved as {}", s.original.display()));
+                    }
+                    Some(Err(e)) => {
+                        ui.add_space(12.0);
+                        ui.label(RichText::new(format!("Not saved: {e}")).color(RED));
+                        self.save_elsewhere_ui(ui);
+                    }
+                    None => {}
                 }
             });
         egui::CentralPanel::default().show(ui, |ui| {
@@ -1087,6 +1105,36 @@ impl IdshotApp {
                 }
             }
         });
+    }
+
+    /// The shot that could not be written stays in memory; this saves it into another folder.
+    fn save_elsewhere_ui(&mut self, ui: &mut egui::Ui) {
+        if self.unsaved.is_none() {
+            return;
+        }
+        ui.label("The photo is kept in memory. Save it in another folder:");
+        let field = ui.text_edit_singleline(&mut self.save_elsewhere);
+        field.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Folder to save the photo in")
+        });
+        if !ui.button("Save here").clicked() {
+            return;
+        }
+        let dir = PathBuf::from(self.save_elsewhere.trim());
+        let Some(shot) = &self.unsaved else { return };
+        match shot.save_to(&dir) {
+            Ok(saved) => {
+                if let Some(review) = &mut self.flow.review {
+                    review.saved = Ok(saved);
+                }
+                self.unsaved = None;
+                self.notice = None;
+                // Show the shot as written, like any other.
+                self.review = None;
+                self.load_review();
+            }
+            Err(e) => self.notice = Some(format!("cannot save in {}: {e}", dir.display())),
+        }
     }
 
     fn show_done(&mut self, ui: &mut egui::Ui) {
