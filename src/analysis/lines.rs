@@ -152,10 +152,12 @@ impl LineFinder {
         }
         // A line between two angle bins drifts across rho bins along its length: sum neighbouring
         // rho bins so a long, slightly off-bin side keeps its votes together.
-        self.smoothed.clear();
+        // Every cell is written below, so the buffer is not cleared first (a megabyte a frame).
         self.smoothed.resize(self.acc.len(), 0);
         for row in 0..ANGLE_BINS {
             let base = row * rho_bins;
+            self.smoothed[base] = 0;
+            self.smoothed[base + rho_bins - 1] = 0;
             for r in 1..rho_bins.saturating_sub(1) {
                 self.smoothed[base + r] =
                     self.acc[base + r - 1] + self.acc[base + r] + self.acc[base + r + 1];

@@ -138,8 +138,8 @@ impl WorkImage {
         if w < 3 || h < 3 {
             return;
         }
+        // Every cell that is read is written first: no need to clear these each frame.
         for buf in [&mut self.across, &mut self.along] {
-            buf.clear();
             buf.resize(3 * n, 0);
         }
         for ch in 0..3 {
