@@ -112,25 +112,6 @@ fn encode_png(img: &DynamicImage) -> Vec<u8> {
     }
 }
 
-/// An EXIF APP1 segment holding only the orientation tag, inserted right after SOI.
-fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-    let mut tiff = b"II\x2A\x00".to_vec();
-    tiff.extend_from_slice(&8u32.to_le_bytes());
-    tiff.extend_from_slice(&1u16.to_le_bytes());
-    tiff.extend_from_slice(&0x0112u16.to_le_bytes());
-    tiff.extend_from_slice(&3u16.to_le_bytes());
-    tiff.extend_from_slice(&1u32.to_le_bytes());
-    tiff.extend_from_slice(&orientation.to_le_bytes());
-    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
-    let mut out = jpeg.get(..2).unwrap_or_default().to_vec();
-    out.extend_from_slice(&[0xFF, 0xE1]);
-    out.extend_from_slice(&((2 + 6 + tiff.len()) as u16).to_be_bytes());
-    out.extend_from_slice(b"Exif\0\0");
-    out.extend_from_slice(&tiff);
-    out.extend_from_slice(jpeg.get(2..).unwrap_or_default());
-    out
-}
-
 /// Valid files of every kind idshot reads, made from synthetic scenes.
 fn seed_corpus() -> Vec<Vec<u8>> {
     let scene = |w: u32, h: u32, seed: u64, fill: f32| -> RgbImage {
@@ -158,8 +139,8 @@ fn seed_corpus() -> Vec<Vec<u8>> {
         encode_jpeg(&wide, 60),
         encode_jpeg(&tiny, 95),
         encode_jpeg(&DynamicImage::ImageLuma8(small.to_luma8()), 85),
-        with_exif_orientation(&encode_jpeg(&wide, 80), 6),
-        with_exif_orientation(&encode_jpeg(&small, 80), 3),
+        idshot::scene::with_exif_orientation(&encode_jpeg(&wide, 80), 6, false),
+        idshot::scene::with_exif_orientation(&encode_jpeg(&small, 80), 3, false),
         encode_png(&small),
         encode_png(&tiny),
         encode_png(&DynamicImage::ImageRgba8(wide.to_rgba8())),

@@ -676,3 +676,43 @@ pub fn page_point(truth: &Truth, x_mm: f32, y_mm: f32) -> Option<Point> {
     let hmg = crate::analysis::geometry::Homography::unit_square_to(&truth.corners)?;
     Some(hmg.map_point(x_mm / w_mm, y_mm / h_mm))
 }
+
+/// An encoded JPEG with an EXIF APP1 segment holding only the orientation tag (1..=8), inserted
+/// right after SOI, as a phone writes it: photos to test that orientation is applied. The TIFF
+/// header is big-endian ("MM") or little-endian ("II"): cameras write both.
+pub fn with_exif_orientation(jpeg: &[u8], orientation: u16, big_endian: bool) -> Vec<u8> {
+    let u16_bytes = |v: u16| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let u32_bytes = |v: u32| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let mut tiff = if big_endian {
+        b"MM".to_vec()
+    } else {
+        b"II".to_vec()
+    };
+    tiff.extend_from_slice(&u16_bytes(0x2A));
+    tiff.extend_from_slice(&u32_bytes(8)); // first IFD right after the header
+    tiff.extend_from_slice(&u16_bytes(1)); // one entry
+    tiff.extend_from_slice(&u16_bytes(0x0112)); // Orientation
+    tiff.extend_from_slice(&u16_bytes(3)); // SHORT
+    tiff.extend_from_slice(&u32_bytes(1)); // one value
+    tiff.extend_from_slice(&u16_bytes(orientation));
+    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]); // value padding, no next IFD
+    let mut out = jpeg.get(..2).unwrap_or_default().to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((2 + 6 + tiff.len()) as u16).to_be_bytes());
+    out.extend_from_slice(b"Exif\0\0");
+    out.extend_from_slice(&tiff);
+    out.extend_from_slice(jpeg.get(2..).unwrap_or_default());
+    out
+}

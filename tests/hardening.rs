@@ -87,25 +87,6 @@ fn jpeg(img: &DynamicImage) -> Vec<u8> {
     out
 }
 
-/// Inserts an EXIF APP1 segment (only the orientation tag) right after SOI.
-fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-    let mut tiff = b"MM\x00\x2A".to_vec();
-    tiff.extend_from_slice(&8u32.to_be_bytes());
-    tiff.extend_from_slice(&1u16.to_be_bytes());
-    tiff.extend_from_slice(&0x0112u16.to_be_bytes());
-    tiff.extend_from_slice(&3u16.to_be_bytes());
-    tiff.extend_from_slice(&1u32.to_be_bytes());
-    tiff.extend_from_slice(&orientation.to_be_bytes());
-    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
-    let mut out = jpeg.get(..2).unwrap_or_default().to_vec();
-    out.extend_from_slice(&[0xFF, 0xE1]);
-    out.extend_from_slice(&((2 + 6 + tiff.len()) as u16).to_be_bytes());
-    out.extend_from_slice(b"Exif\0\0");
-    out.extend_from_slice(&tiff);
-    out.extend_from_slice(jpeg.get(2..).unwrap_or_default());
-    out
-}
-
 /// A small baseline JPEG encoder, for what the `image` crate cannot write: 4-component Adobe
 /// CMYK, and huge frames made of flat 8x8 blocks, fast. Every component is sampled 1x1, the
 /// quantiser is flat, and the Huffman tables are fixed-length (DC: 4 bits, AC: 8 bits), which is
@@ -628,7 +609,11 @@ fn every_exif_orientation_puts_the_corners_where_a_person_sees_them() {
         if o >= 5 {
             assert_eq!(stored.dimensions(), (SCENE_H, SCENE_W), "stored transposed");
         }
-        let bytes = with_exif_orientation(&jpeg(&DynamicImage::ImageRgb8(stored)), u16::from(o));
+        let bytes = idshot::scene::with_exif_orientation(
+            &jpeg(&DynamicImage::ImageRgb8(stored)),
+            u16::from(o),
+            true,
+        );
         paths.push(write(dir.path(), &format!("orientation{o}.jpg"), &bytes));
     }
     let mut args = vec!["check".into(), "--json".into()];
@@ -729,7 +714,8 @@ fn odd_frames_replay_like_they_check() {
         names.push(name);
     }
     let (_, stored) = stored_for(&scene, 6);
-    let rotated = with_exif_orientation(&jpeg(&DynamicImage::ImageRgb8(stored)), 6);
+    let rotated =
+        idshot::scene::with_exif_orientation(&jpeg(&DynamicImage::ImageRgb8(stored)), 6, true);
     write(dir.path(), "99-orientation6.jpg", &rotated);
     names.push("99-orientation6.jpg".to_owned());
 
