@@ -12,20 +12,29 @@ use super::locate::bilinear;
 /// Samples in the stretch next to a corner, and along the middle of a side.
 const NEAR_SAMPLES: usize = 10;
 const MID_SAMPLES: usize = 16;
-/// The stretch next to the corner starts past the rounding and spans this fraction of the side.
-const NEAR_SPAN: f32 = 0.10;
+/// The stretch next to the corner starts this far past the rounding and is this long (mm on the
+/// document): a fingertip over a corner (15-19 mm wide) hides the first few millimetres of both
+/// sides, while a longer stretch would let the visible rest of the side outvote it.
+const NEAR_GAP_MM: f32 = 0.5;
+const NEAR_SPAN_MM: f32 = 4.0;
 /// A sample shows the edge when its step reaches this fraction of the side's typical step.
 const STEP_FRACTION: f32 = 0.45;
 
 /// For each corner (TL, TR, BR, BL) and each of its two sides (the side before it, the side after
 /// it), the fraction of the stretch next to the corner where the document's edge is visible.
+/// `size_mm` is the document's width and height, `radius_mm` its corner rounding.
 pub fn corner_visibility(
     frame: &RgbImage,
     quad: &Quad,
-    rounding: [f32; 4],
+    size_mm: (f32, f32),
+    radius_mm: f32,
     probe_px: f32,
 ) -> [[f32; 2]; 4] {
     let c = quad.0;
+    // Sides 0 and 2 run along the width, 1 and 3 along the height; distances as fractions of them.
+    let side_mm = [size_mm.0, size_mm.1, size_mm.0, size_mm.1].map(|s| s.max(1.0));
+    let start = side_mm.map(|s| (radius_mm + NEAR_GAP_MM) / s);
+    let span = side_mm.map(|s| NEAR_SPAN_MM / s);
     let mut out = [[1.0f32; 2]; 4];
     let centre = quad.centroid();
     // Side k runs from corner k to corner k+1.
@@ -59,11 +68,10 @@ pub fn corner_visibility(
             if reference < 8.0 {
                 continue;
             }
-            let start = rounding[side] + 0.01;
             let mut seen = 0usize;
             let mut total = 0usize;
             for i in 0..NEAR_SAMPLES {
-                let t = start + NEAR_SPAN * (i as f32 + 0.5) / NEAR_SAMPLES as f32;
+                let t = start[side] + span[side] * (i as f32 + 0.5) / NEAR_SAMPLES as f32;
                 if let Some(s) = step_at(frame, from, to, t, centre, probe_px) {
                     total += 1;
                     seen += (s >= STEP_FRACTION * reference) as usize;

@@ -32,6 +32,9 @@ const PORTRAIT_PRIOR: f32 = 0.55;
 /// Candidates within this fraction of the best score compete on size: the outermost consistent
 /// outline is the document, inner printed frames and photo boxes are not.
 const NEAR_BEST: f32 = 0.93;
+/// Near-best outlines whose areas are within this ratio are the same document, not an inner
+/// printed frame: a frame printed 2 mm inside an ID-1 card's edge encloses about 0.85 of its area.
+const SAME_SIZE_AREA_RATIO: f32 = 0.9;
 /// Content factor: the floor for a blank outline and the edge density that counts as printed.
 const CONTENT_FLOOR: f32 = 0.35;
 const CONTENT_FULL_INK: f32 = 0.06;
@@ -41,6 +44,14 @@ const INK_MARGIN: f32 = 6.0;
 /// Size term of the score: outlines below this fraction of the frame lose score by the power below.
 const SIZE_FULL_FRAC: f32 = 0.3;
 const SIZE_EXPONENT: f32 = 0.25;
+/// A document's side ends at its corners. When the edge under a side runs on past both of them
+/// (past one where the other is off the frame) for this fraction of the side's length, the side is
+/// most likely a line of the background (wood grain, a stripe, a table edge) that happens to
+/// line up with the document: among near-best outlines, the one with fewer such sides wins.
+const RUN_ON_FRAC: f32 = 0.12;
+const RUN_ON_MIN_PX: f32 = 6.0;
+/// The edge runs on when this fraction of the stretch past the corner carries support.
+const RUN_ON_SUPPORT: f32 = 0.6;
 /// How many of the best candidates get the content test.
 const SHORTLIST: usize = 8;
 /// Candidates scoring below this are not worth a look.
@@ -66,6 +77,8 @@ struct Candidate {
     /// How sure the outline is a document: edge support, shape and content.
     confidence: f32,
     area: f32,
+    /// Sides whose edge runs on past the corners (filled in for the shortlist only).
+    run_on_sides: u8,
 }
 
 /// The locator's reusable state.
@@ -191,6 +204,7 @@ impl Locator {
                         score,
                         confidence,
                         area,
+                        run_on_sides: 0,
                     });
                 }
             }
@@ -207,6 +221,7 @@ impl Locator {
         let mut best: Option<Candidate> = None;
         for cand in self.candidates.iter_mut().take(SHORTLIST) {
             let content = content_factor(work, &cand.corners);
+            cand.run_on_sides = run_on_sides(&self.lines, cand);
             cand.score *= content;
             cand.confidence *= content;
         }
@@ -225,8 +240,18 @@ impl Locator {
                 continue;
             }
             let better = best.is_none_or(|b| {
-                (borders(cand), std::cmp::Reverse(cand.area.to_bits()))
-                    < (borders(&b), std::cmp::Reverse(b.area.to_bits()))
+                // Outlines of nearly the same size are one document with a side in doubt (a grain
+                // line, a shadow next to the edge): there the better-supported one wins.
+                let similar = cand.area.min(b.area) >= SAME_SIZE_AREA_RATIO * cand.area.max(b.area);
+                let size_rank = |c: &Candidate| {
+                    if similar {
+                        std::cmp::Reverse(c.score.to_bits())
+                    } else {
+                        std::cmp::Reverse(c.area.to_bits())
+                    }
+                };
+                (borders(cand), cand.run_on_sides, size_rank(cand))
+                    < (borders(&b), b.run_on_sides, size_rank(&b))
             });
             if better {
                 best = Some(*cand);
@@ -278,6 +303,41 @@ fn side_support(lines: &[Line], sides: &[Side; 4]) -> Option<f32> {
     }
     let hidden = 1.0 - visible / total.max(1e-6);
     Some((supported / visible).min(1.0) * (1.0 - 0.5 * hidden))
+}
+
+/// How many sides have an edge that runs on past their corners.
+fn run_on_sides(lines: &[Line], cand: &Candidate) -> u8 {
+    let c = cand.corners;
+    // Sides in cyclic order, as in collect_candidates: a (p3->p0), c (p0->p1), b (p1->p2), d (p2->p3).
+    let ends = [(c[3], c[0]), (c[0], c[1]), (c[1], c[2]), (c[2], c[3])];
+    let mut count = 0;
+    for (&k, (p, q)) in cand.lines.iter().zip(ends) {
+        let Some(line) = lines.get(k) else {
+            continue;
+        };
+        if line.border {
+            continue;
+        }
+        let (tp, tq) = (line.param_of(p), line.param_of(q));
+        let len = (tq - tp).abs();
+        let ext = (RUN_ON_FRAC * len).max(RUN_ON_MIN_PX);
+        let (lo, hi) = if tp <= tq { (tp, tq) } else { (tq, tp) };
+        // Only an edge of the side's own polarity runs on: past the corner the background is on
+        // both sides of the line, so a document edge's light-to-dark step does not continue.
+        let (side_pos, side_neg, _) = line.support(lo, hi);
+        let runs_on = |a: f32, b: f32| {
+            let (pos, neg, vis) = line.support(a, b);
+            let same = if side_pos >= side_neg { pos } else { neg };
+            (vis >= 0.5 * ext).then_some(same as f32 >= RUN_ON_SUPPORT * vis)
+        };
+        // Ends whose stretch lies off the frame say nothing; every end that can be seen must run on.
+        let verdicts = [runs_on(lo - ext, lo), runs_on(hi, hi + ext)];
+        let seen = verdicts.iter().flatten().count();
+        if seen > 0 && verdicts.iter().flatten().all(|&r| r) {
+            count += 1;
+        }
+    }
+    count
 }
 
 /// How well the outline's rectified aspect matches a document format (1 = exactly).

@@ -90,11 +90,14 @@ impl Analyzer {
 
         // corners
         let ppmm = pose::pixels_per_mm(&quad, loc.kind.size_mm()).unwrap_or(0.0);
-        let (wmm, hmm) = loc.kind.size_mm();
-        let rad = loc.kind.corner_radius_mm();
-        let rounding = [rad / wmm, rad / hmm, rad / wmm, rad / hmm];
         let probe = (CORNER_PROBE_MM * ppmm).clamp(CORNER_PROBE_MIN_PX, CORNER_PROBE_MAX_PX);
-        let visibility = corners::corner_visibility(frame, &quad, rounding, probe);
+        let visibility = corners::corner_visibility(
+            frame,
+            &quad,
+            loc.kind.size_mm(),
+            loc.kind.corner_radius_mm(),
+            probe,
+        );
         let margin = quad
             .0
             .iter()

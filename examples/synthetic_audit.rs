@@ -1,0 +1,248 @@
+//! Audits the analysis on scenes made here, where every answer is known by construction:
+//! random placements on every background, each clean or with one fault, plus the demo's loop.
+//!
+//! `cargo run --release --no-default-features --example synthetic_audit -- [--scenes 400] [--seed 1] [--list]`
+//!
+//! It reports how often the outline is right (largest corner error under 2% of the document's
+//! diagonal), how often a clean scene is ready, how often a faulted one is (wrongly) ready, and how
+//! often "ready" stood on a wrong outline: the failures a person would see.
+
+use idshot::analysis::{Analyzer, DocKind, Quad, Spec};
+use idshot::scene::{Background, DEFAULT_HFOV_DEG, Finger, Glare, Placement, SceneSpec, render};
+
+/// An outline is right when no corner is further than this fraction of the diagonal from the truth.
+const RIGHT_OUTLINE_FRAC: f32 = 0.02;
+
+/// A small deterministic generator (SplitMix64), so the audit is reproducible.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
+    fn range(&mut self, lo: f32, hi: f32) -> f32 {
+        lo + (hi - lo) * self.unit()
+    }
+    fn pick<T: Clone>(&mut self, xs: &[T]) -> T {
+        xs[(self.next() % xs.len() as u64) as usize].clone()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Fault {
+    None,
+    Blur,
+    Glare,
+    Finger,
+    Dark,
+    Tilt,
+    Far,
+}
+
+const FAULTS: [Fault; 7] = [
+    Fault::None,
+    Fault::None,
+    Fault::Blur,
+    Fault::Glare,
+    Fault::Finger,
+    Fault::Dark,
+    Fault::Tilt,
+];
+
+fn scene(rng: &mut Rng, index: u64) -> (SceneSpec, Fault) {
+    let fault = if rng.unit() < 0.1 {
+        Fault::Far
+    } else {
+        rng.pick(&FAULTS)
+    };
+    let kind = if rng.unit() < 0.7 {
+        DocKind::Id1
+    } else {
+        DocKind::Td3
+    };
+    let (w, h) = rng.pick(&[(1280, 720), (1920, 1080), (1280, 720)]);
+    let fill = match fault {
+        Fault::Far => rng.range(0.25, 0.4),
+        // Wide enough to pass distance, narrow enough that every corner keeps its margin.
+        _ if kind == DocKind::Id1 => rng.range(0.55, 0.72),
+        _ => rng.range(0.5, 0.62),
+    };
+    let (pitch, yaw) = match fault {
+        Fault::Tilt => (rng.range(-35.0, 35.0), rng.pick(&[-30.0, 30.0])),
+        _ => (rng.range(-6.0, 6.0), rng.range(-6.0, 6.0)),
+    };
+    let mut spec = SceneSpec {
+        width: w,
+        height: h,
+        kind,
+        seed: index * 7919 + 13,
+        background: rng.pick(&Background::VARIED),
+        placement: Placement::Pose {
+            center: (0.5 + rng.range(-0.03, 0.03), 0.5 + rng.range(-0.03, 0.03)),
+            fill,
+            pitch_deg: pitch,
+            yaw_deg: yaw,
+            roll_deg: rng.range(-3.0, 3.0),
+            hfov_deg: DEFAULT_HFOV_DEG,
+        },
+        noise: rng.range(0.5, 3.0),
+        ..SceneSpec::default()
+    };
+    match fault {
+        Fault::Blur => spec.blur_px = rng.range(3.0, 6.0) * w as f32 / 1280.0,
+        Fault::Glare => {
+            spec.glare = Some(Glare {
+                center: (rng.range(0.25, 0.75), rng.range(0.3, 0.7)),
+                strength: rng.range(2.5, 4.0),
+                ..Glare::default()
+            })
+        }
+        Fault::Finger => spec.fingers = vec![Finger::Corner((rng.next() % 4) as usize)],
+        Fault::Dark => spec.exposure = rng.range(0.02, 0.05),
+        Fault::None | Fault::Tilt | Fault::Far => {}
+    }
+    (spec, fault)
+}
+
+fn corner_error(found: &Quad, truth: &Quad) -> f32 {
+    let diag = truth.0[0].dist(truth.0[2]).max(truth.0[1].dist(truth.0[3]));
+    let worst = found
+        .0
+        .iter()
+        .zip(truth.0.iter())
+        .map(|(p, q)| p.dist(*q))
+        .fold(0.0, f32::max);
+    worst / diag.max(1.0)
+}
+
+#[derive(Default)]
+struct Tally {
+    scenes: u32,
+    right: u32,
+    ready: u32,
+    ready_on_wrong_outline: u32,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |name: &str, default: u64| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let list = args.iter().any(|a| a == "--list");
+    // Writes each listed scene as PNG into this folder, to look at.
+    let save_dir = args
+        .iter()
+        .position(|a| a == "--save")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
+    let scenes = value("--scenes", 400);
+    let mut rng = Rng(value("--seed", 1));
+    let mut analyzer = Analyzer::new(Spec::default());
+    let faults = [
+        Fault::None,
+        Fault::Blur,
+        Fault::Glare,
+        Fault::Finger,
+        Fault::Dark,
+        Fault::Tilt,
+        Fault::Far,
+    ];
+    let mut tallies: Vec<Tally> = faults.iter().map(|_| Tally::default()).collect();
+    for index in 0..scenes {
+        let (spec, fault) = scene(&mut rng, index);
+        let rendered = render(&spec);
+        let report = analyzer.analyze(&rendered.image);
+        let error = report.document.as_ref().map_or(f32::INFINITY, |d| {
+            corner_error(&d.quad, &rendered.truth.corners)
+        });
+        let right = error < RIGHT_OUTLINE_FRAC;
+        let slot = faults.iter().position(|f| *f == fault).unwrap_or(0);
+        let tally = &mut tallies[slot];
+        tally.scenes += 1;
+        tally.right += u32::from(right);
+        tally.ready += u32::from(report.ready);
+        tally.ready_on_wrong_outline += u32::from(report.ready && !right);
+        let wrong_verdict = (fault == Fault::None) != report.ready;
+        if list && (!right || wrong_verdict) {
+            let failing: Vec<&str> = report
+                .checks
+                .iter()
+                .filter(|c| !c.pass)
+                .map(|c| c.id.name())
+                .collect();
+            println!(
+                "scene {index:4} {fault:?} {:?} {:?} {}x{} err {:.3} ready {} failing {failing:?} covered {:?}/{:04b}",
+                spec.background,
+                spec.kind,
+                spec.width,
+                spec.height,
+                error,
+                report.ready,
+                rendered.truth.occluded_corners,
+                report.measures.covered_corners
+            );
+            if let Some(dir) = &save_dir {
+                let path = dir.join(format!("scene_{index:04}.png"));
+                if let Err(e) = rendered.image.save(&path) {
+                    eprintln!("cannot save {}: {e}", path.display());
+                }
+            }
+        }
+    }
+    println!("fault    scenes  outline-right  ready  ready-on-wrong-outline");
+    for (fault, t) in faults.iter().zip(&tallies) {
+        let pct = |n: u32| 100.0 * n as f32 / t.scenes.max(1) as f32;
+        println!(
+            "{:<8} {:6}  {:12.1}%  {:5.1}%  {:5}",
+            format!("{fault:?}"),
+            t.scenes,
+            pct(t.right),
+            pct(t.ready),
+            t.ready_on_wrong_outline
+        );
+    }
+    demo_loop(&mut analyzer, list);
+}
+
+/// Every frame of the demo's loop at 30 fps, for a few seeds and both kinds: a ready frame must
+/// stand on the right outline.
+fn demo_loop(analyzer: &mut Analyzer, list: bool) {
+    let (mut frames, mut ready, mut wrong) = (0u32, 0u32, 0u32);
+    for seed in 1..=3u64 {
+        for kind in [DocKind::Id1, DocKind::Td3] {
+            let mut t = 0.0f32;
+            while t < idshot::scene::demo::DEMO_LOOP_SECS {
+                let spec = idshot::scene::demo::demo_spec(t, 1280, 720, kind, seed);
+                let rendered = render(&spec);
+                let report = analyzer.analyze(&rendered.image);
+                frames += 1;
+                if report.ready {
+                    ready += 1;
+                    let error = report.document.as_ref().map_or(f32::INFINITY, |d| {
+                        corner_error(&d.quad, &rendered.truth.corners)
+                    });
+                    if error >= RIGHT_OUTLINE_FRAC {
+                        wrong += 1;
+                        if list {
+                            println!(
+                                "demo seed {seed} {kind:?} t {t:.2} ready with error {error:.3}"
+                            );
+                        }
+                    }
+                }
+                t += 1.0 / 10.0;
+            }
+        }
+    }
+    println!("demo loop: {frames} frames, {ready} ready, {wrong} ready on a wrong outline");
+}
