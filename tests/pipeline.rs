@@ -81,7 +81,7 @@ fn camera_source_reports_no_camera_cleanly() {
     let cams = list_cameras().expect("listing works without cameras");
     if cams.is_empty() {
         let f: idshot::source::SourceFactory = Box::new(|| {
-            CameraSource::open(&CameraSelector::Index(0))
+            CameraSource::open(&CameraSelector::Index(0), None)
                 .map(|c| Box::new(c) as Box<dyn idshot::source::FrameSource>)
         });
         let err = Pipeline::start(f, PipelineConfig::default()).expect_err("no camera here");

@@ -46,13 +46,19 @@ pub struct Offer {
     pub mjpeg: bool,
 }
 
-/// The format to ask for: the largest frame within 1920x1080 at >= 24 fps, MJPEG on a tie, then
-/// the higher rate. When nothing reaches 24 fps, the fastest format within the size limit.
-pub fn choose_offer(offers: &[Offer]) -> Option<Offer> {
-    let within = offers
-        .iter()
-        .copied()
-        .filter(|o| o.width <= MAX_WIDTH && o.height <= MAX_HEIGHT);
+/// The format to ask for: the largest frame within `limit` (1920x1080 when None, and never
+/// beyond it) at >= 24 fps, MJPEG on a tie, then the higher rate. When nothing reaches 24 fps,
+/// the fastest format within the size limit; when nothing fits the limit (a camera whose
+/// smallest mode is larger than the person asked for), the choice without the person's limit.
+pub fn choose_offer(offers: &[Offer], limit: Option<[u32; 2]>) -> Option<Offer> {
+    let [max_w, max_h] = limit.map_or([MAX_WIDTH, MAX_HEIGHT], |[w, h]| {
+        [w.min(MAX_WIDTH), h.min(MAX_HEIGHT)]
+    });
+    let fits = |o: &Offer| o.width <= max_w && o.height <= max_h;
+    if limit.is_some() && !offers.iter().any(fits) {
+        return choose_offer(offers, None);
+    }
+    let within = offers.iter().copied().filter(fits);
     let fast = within
         .clone()
         .filter(|o| o.fps >= MIN_FPS)
@@ -99,8 +105,9 @@ impl std::fmt::Debug for CameraSource {
 }
 
 impl CameraSource {
-    /// Opens a camera and starts its stream. No camera, a busy camera or a denied camera is an error.
-    pub fn open(selector: &CameraSelector) -> Result<Self, SourceError> {
+    /// Opens a camera and starts its stream, at the largest mode within `limit` (see
+    /// [`choose_offer`]). No camera, a busy camera or a denied camera is an error.
+    pub fn open(selector: &CameraSelector, limit: Option<[u32; 2]>) -> Result<Self, SourceError> {
         let cameras = list_cameras()?;
         if cameras.is_empty() {
             return Err(SourceError::NoCamera);
@@ -143,7 +150,7 @@ impl CameraSource {
             })
             .collect();
         let only: Vec<Offer> = offers.iter().map(|(o, _)| *o).collect();
-        let chosen = choose_offer(&only)
+        let chosen = choose_offer(&only, limit)
             .and_then(|o| offers.iter().find(|(x, _)| *x == o).map(|(_, f)| *f))
             .ok_or_else(|| {
                 SourceError::Camera(format!("{} offers neither MJPEG nor YUYV", desc.name))
@@ -324,7 +331,7 @@ mod tests {
             },
         ];
         assert_eq!(
-            choose_offer(&offers),
+            choose_offer(&offers, None),
             Some(Offer {
                 width: 1920,
                 height: 1080,
@@ -332,6 +339,28 @@ mod tests {
                 mjpeg: true
             })
         );
+    }
+
+    #[test]
+    fn a_chosen_resolution_caps_the_mode_and_never_lifts_the_1080p_cap() {
+        let offer = |width, height| Offer {
+            width,
+            height,
+            fps: 30,
+            mjpeg: true,
+        };
+        let offers = [
+            offer(3840, 2160),
+            offer(1920, 1080),
+            offer(1280, 720),
+            offer(640, 480),
+        ];
+        let pick = |limit| choose_offer(&offers, limit).map(|o| (o.width, o.height));
+        assert_eq!(pick(Some([1280, 720])), Some((1280, 720)));
+        assert_eq!(pick(Some([1920, 1080])), Some((1920, 1080)));
+        assert_eq!(pick(Some([3840, 2160])), Some((1920, 1080)));
+        // Nothing fits 320x240: the camera's own best mode rather than no camera at all.
+        assert_eq!(pick(Some([320, 240])), Some((1920, 1080)));
     }
 
     #[test]
@@ -350,8 +379,8 @@ mod tests {
                 mjpeg: false,
             },
         ];
-        assert_eq!(choose_offer(&offers).map(|o| o.fps), Some(15));
-        assert_eq!(choose_offer(&[]), None);
+        assert_eq!(choose_offer(&offers, None).map(|o| o.fps), Some(15));
+        assert_eq!(choose_offer(&[], None), None);
     }
 
     #[test]

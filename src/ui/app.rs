@@ -746,9 +746,8 @@ impl IdshotApp {
                         ui.selectable_value(&mut picked, r, Settings::resolution_label(r));
                     }
                 });
+            // Takes effect when the next side's capture starts.
             self.settings.resolution = picked;
-        } else if matches!(self.source, SourceChoice::Camera(_)) {
-            ui.label("Resolution: the largest the camera offers up to 1920x1080");
         }
         ui.add_space(8.0);
         let label = ui.label("Save photos in");

@@ -41,10 +41,11 @@ impl SourceChoice {
         }
     }
 
-    /// Whether the source can be asked for a frame size (see [`SourceChoice::factory`]). The
-    /// camera picks its own mode (the largest up to 1920x1080): `CameraSource::open` takes no size.
+    /// Whether the source can be asked for a frame size (see [`SourceChoice::factory`]): the
+    /// demo renders at it, a camera takes its largest mode within it; a folder of frames is as
+    /// it was recorded.
     pub fn honours_resolution(&self) -> bool {
-        matches!(self, SourceChoice::Demo)
+        matches!(self, SourceChoice::Demo | SourceChoice::Camera(_))
     }
 
     /// Builds the source for a document (the demo shows that document), at `resolution` when the
@@ -65,7 +66,7 @@ impl SourceChoice {
                         .map(|s| Box::new(s) as Box<dyn crate::source::FrameSource>)
                 })
             }
-            SourceChoice::Camera(selector) => camera_factory(selector.clone()),
+            SourceChoice::Camera(selector) => camera_factory(selector.clone(), resolution),
         }
     }
 
@@ -84,7 +85,7 @@ impl SourceChoice {
         match self {
             SourceChoice::Camera(selector) => {
                 let selector = selector.clone();
-                Box::new(move || camera_factory(selector.clone())())
+                Box::new(move || camera_factory(selector.clone(), resolution)())
             }
             other => {
                 let mut factory = Some(other.factory(doc, resolution));
@@ -100,7 +101,7 @@ impl SourceChoice {
 }
 
 #[cfg(feature = "camera")]
-fn camera_factory(selector: Option<String>) -> SourceFactory {
+fn camera_factory(selector: Option<String>, resolution: Option<[u32; 2]>) -> SourceFactory {
     use crate::source::camera::{CameraSelector, CameraSource};
     Box::new(move || {
         let selector = match selector {
@@ -113,12 +114,13 @@ fn camera_factory(selector: Option<String>) -> SourceFactory {
                 Err(_) => CameraSelector::Name(s),
             },
         };
-        CameraSource::open(&selector).map(|c| Box::new(c) as Box<dyn crate::source::FrameSource>)
+        CameraSource::open(&selector, resolution)
+            .map(|c| Box::new(c) as Box<dyn crate::source::FrameSource>)
     })
 }
 
 #[cfg(not(feature = "camera"))]
-fn camera_factory(_selector: Option<String>) -> SourceFactory {
+fn camera_factory(_selector: Option<String>, _resolution: Option<[u32; 2]>) -> SourceFactory {
     Box::new(|| {
         Err(SourceError::Other(
             "this build has no camera support (feature `camera`)".into(),

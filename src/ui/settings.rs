@@ -66,11 +66,11 @@ impl Settings {
         self
     }
 
-    /// "1280x720", or "Automatic".
+    /// "1280x720", or "Automatic (...)".
     pub fn resolution_label(resolution: Option<[u32; 2]>) -> String {
         match resolution {
             Some([w, h]) => format!("{w}x{h}"),
-            None => "Automatic".to_owned(),
+            None => "Automatic (the largest up to 1920x1080)".to_owned(),
         }
     }
 }
