@@ -19,7 +19,7 @@ mod document;
 mod effects;
 mod finger;
 mod font;
-mod rng;
+pub mod rng;
 
 use std::sync::{Arc, Mutex};
 
