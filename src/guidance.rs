@@ -145,6 +145,8 @@ pub struct Guide {
     shown_since: f64,
     candidate: Option<Hint>,
     candidate_since: f64,
+    /// Since when the shown hint's fault has been fixed (None while it still applies).
+    fixed_since: Option<f64>,
     started: bool,
     /// Start of the current all-pass run and the last time it passed.
     hold_start: Option<f64>,
@@ -170,6 +172,7 @@ impl Guide {
             shown_since: 0.0,
             candidate: None,
             candidate_since: 0.0,
+            fixed_since: None,
             started: false,
             hold_start: None,
             last_pass: 0.0,
@@ -369,10 +372,22 @@ impl Guide {
         }
         let confirmed = t - self.candidate_since >= self.spec.hint_confirm_secs;
         let fixed = self.shown.is_none_or(|h| !hint_still_applies(h, blockers));
+        self.fixed_since = if fixed {
+            Some(self.fixed_since.unwrap_or(t))
+        } else {
+            None
+        };
+        // A fix that has lasted the confirmation time ends the shown hint even while the next
+        // situation is still changing (blur, then motion, then blur): a hint the person already
+        // followed must not stay up beside a checklist that says OK.
+        let stays_fixed = self
+            .fixed_since
+            .is_some_and(|since| t - since >= self.spec.hint_confirm_secs);
         let shown_long = t - self.shown_since >= self.spec.hint_min_secs;
-        if confirmed && (fixed || shown_long) {
+        if stays_fixed || (confirmed && (fixed || shown_long)) {
             self.shown = self.candidate;
             self.shown_since = t;
+            self.fixed_since = None;
         }
         self.shown
     }

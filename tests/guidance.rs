@@ -296,6 +296,36 @@ fn one_frame_of_a_new_fault_does_not_change_the_hint() {
     assert!(gs.iter().all(|g| g.hint == Some(Hint::MoveCloser)));
 }
 
+/// The shown hint's fault is fixed while what is left keeps changing from frame to frame (blur,
+/// then motion, then blur): the fixed hint still gives way within the confirmation time.
+#[test]
+fn a_fixed_hint_gives_way_even_while_the_next_fault_keeps_changing() {
+    let mut guide = Guide::default();
+    let far = report(0.0, &[(CheckId::Distance, Hint::MoveCloser)], 0.05);
+    let gs = run(&mut guide, 0, &vec![far; 40]);
+    assert!(gs.iter().all(|g| g.hint == Some(Hint::MoveCloser)));
+    let blurry = report(0.0, &[(CheckId::Focus, Hint::Blurry)], 0.05);
+    let tilted = report(0.0, &[(CheckId::Tilt, Hint::Straighten)], 0.05);
+    let alternating: Vec<_> = (0..30)
+        .map(|i| {
+            if i % 2 == 0 {
+                blurry.clone()
+            } else {
+                tilted.clone()
+            }
+        })
+        .collect();
+    let gs = run(&mut guide, 40, &alternating);
+    let gone = gs
+        .iter()
+        .position(|g| g.hint != Some(Hint::MoveCloser))
+        .expect("the fixed hint gives way");
+    assert!(
+        gone <= 6,
+        "'Move closer' stayed {gone} frames after the card came close"
+    );
+}
+
 #[test]
 fn after_a_long_time_without_success_it_names_the_blocker_and_offers_manual() {
     let spec = GuideSpec::default();
