@@ -130,8 +130,7 @@ fn main() {
     let scenes = value("--scenes", 400);
     let mut rng = Rng::new(value("--seed", 1));
     let mut analyzer = Analyzer::new(Spec::default());
-    let faults = FAULTS;
-    let mut tallies: Vec<Tally> = faults.iter().map(|_| Tally::default()).collect();
+    let mut tallies: Vec<Tally> = FAULTS.iter().map(|_| Tally::default()).collect();
     for index in 0..scenes {
         let (spec, fault) = scene(&mut rng, index);
         let rendered = render(&spec);
@@ -140,7 +139,7 @@ fn main() {
             corner_error(&d.quad, &rendered.truth.corners)
         });
         let right = error < RIGHT_OUTLINE_FRAC;
-        let slot = faults.iter().position(|f| *f == fault).unwrap_or(0);
+        let slot = FAULTS.iter().position(|f| *f == fault).unwrap_or(0);
         let tally = &mut tallies[slot];
         tally.scenes += 1;
         tally.right += u32::from(right);
@@ -174,7 +173,7 @@ fn main() {
         }
     }
     println!("fault    scenes  outline-right  ready  ready-on-wrong-outline");
-    for (fault, t) in faults.iter().zip(&tallies) {
+    for (fault, t) in FAULTS.iter().zip(&tallies) {
         let pct = |n: u32| 100.0 * n as f32 / t.scenes.max(1) as f32;
         println!(
             "{:<8} {:6}  {:12.1}%  {:5.1}%  {:5}",

@@ -240,18 +240,20 @@ impl Locator {
                 continue;
             }
             let better = best.is_none_or(|b| {
-                // Outlines of nearly the same size are one document with a side in doubt (a grain
-                // line, a shadow next to the edge): there the better-supported one wins.
-                let similar = cand.area.min(b.area) >= SAME_SIZE_AREA_RATIO * cand.area.max(b.area);
-                let size_rank = |c: &Candidate| {
-                    if similar {
-                        std::cmp::Reverse(c.score.to_bits())
-                    } else {
-                        std::cmp::Reverse(c.area.to_bits())
+                let doubts = |c: &Candidate| (borders(c), c.run_on_sides);
+                match doubts(cand).cmp(&doubts(&b)) {
+                    std::cmp::Ordering::Less => true,
+                    std::cmp::Ordering::Greater => false,
+                    // Outlines of nearly the same size are one document with a side in doubt (a
+                    // grain line, a shadow next to the edge): the better-supported one wins.
+                    std::cmp::Ordering::Equal
+                        if cand.area.min(b.area)
+                            >= SAME_SIZE_AREA_RATIO * cand.area.max(b.area) =>
+                    {
+                        cand.score > b.score
                     }
-                };
-                (borders(cand), cand.run_on_sides, size_rank(cand))
-                    < (borders(&b), b.run_on_sides, size_rank(&b))
+                    std::cmp::Ordering::Equal => cand.area > b.area,
+                }
             });
             if better {
                 best = Some(*cand);
