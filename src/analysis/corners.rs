@@ -85,8 +85,8 @@ pub fn corner_visibility(
     out
 }
 
-/// The colour step across the side a->b at fraction `t` from a: inside minus outside, projected on
-/// the side's typical direction is not needed: magnitude of the RGB difference.
+/// The colour step across the side a->b at fraction `t` from a: the length of the RGB difference
+/// between a point `probe` pixels inside the outline and one as far outside. None off the frame.
 fn step_at(frame: &RgbImage, a: Point, b: Point, t: f32, centre: Point, probe: f32) -> Option<f32> {
     let (w, h) = (frame.width() as f32, frame.height() as f32);
     let p = a.lerp(b, t);
