@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building and testing idshot needs on Debian/Ubuntu: the system libraries behind the
-# camera (nokhwa's V4L2 bindings need libclang) and the window (eframe needs X11/Wayland/GL), Xvfb and
-# Mesa's software renderers for the headless GUI tests, and the Rust toolchain if it is missing.
+# camera (nokhwa's V4L2 bindings need libclang), the window (eframe needs X11/Wayland/GL) and the
+# shutter sound (rodio/cpal need ALSA's headers), Xvfb and Mesa's software renderers for the headless
+# GUI tests, and the Rust toolchain if it is missing.
 # Safe to run again: it installs only what is absent.
 #
 # Other systems: install the equivalents of the packages below (Fedora: clang-devel, libX11-devel,
-# libxkbcommon-devel, wayland-devel, mesa-libGL-devel, mesa-vulkan-drivers, xorg-x11-server-Xvfb), and
-# Rust 1.95 or newer from https://rustup.rs. macOS and Windows need no system packages.
+# libxkbcommon-devel, wayland-devel, mesa-libGL-devel, alsa-lib-devel, mesa-vulkan-drivers,
+# xorg-x11-server-Xvfb), and Rust 1.95 or newer from https://rustup.rs. macOS and Windows need no
+# system packages.
 set -euo pipefail
 
 packages=(
@@ -15,6 +17,7 @@ packages=(
   libx11-dev libxcursor-dev libxrandr-dev libxi-dev    # window: eframe / winit on X11
   libxkbcommon-dev libxkbcommon-x11-0 libwayland-dev   # window: Wayland, keyboard
   libgl1-mesa-dev libegl1-mesa-dev                     # GL for eframe's glow renderer
+  libasound2-dev                                       # sound: rodio / cpal on ALSA (the shutter click)
   mesa-vulkan-drivers libvulkan1                       # lavapipe: headless rendering in GUI tests
   xvfb xauth                                           # a virtual display for GUI tests
   python3                                              # the benchmark scorer

@@ -23,6 +23,7 @@ use super::flow::{DocChoice, Effect, Flow, Screen};
 use super::geometry::PreviewMap;
 use super::live::{Live, SourceChoice, StartOutcome, camera_names};
 use super::settings::{HOLD_SECS_MAX, HOLD_SECS_MIN, RESOLUTIONS, Settings};
+use super::sound::Shutter;
 
 /// The hint line's text size (points): readable at arm's length.
 const HINT_SIZE: f32 = 34.0;
@@ -290,6 +291,8 @@ pub struct IdshotApp {
     preview: Option<TextureHandle>,
     pub pacing: Pacing,
     flash_at: Option<f64>,
+    /// The shutter click, played with the flash (its sound device opens on the first shot).
+    shutter: Shutter,
     review_pending: Option<Receiver<Result<LoadedShot, String>>>,
     review: Option<Result<(TextureHandle, Vec<CheckRow>), String>>,
     photo: PhotoCheck,
@@ -333,6 +336,7 @@ impl IdshotApp {
             preview: None,
             pacing: Pacing::default(),
             flash_at: None,
+            shutter: Shutter::new(),
             review_pending: None,
             review: None,
             photo: PhotoCheck::default(),
@@ -410,6 +414,9 @@ impl IdshotApp {
             let mut shots = shots.into_iter();
             if let Some(first) = shots.next() {
                 self.flash_at = Some(ctx.input(|i| i.time));
+                if self.settings.shutter_sound {
+                    self.shutter.play();
+                }
                 effects.extend(self.flow.shot_taken(&first));
                 // Two shots at once (Space during an auto-capture): only the first is reviewed.
                 for extra in shots {
@@ -768,6 +775,7 @@ impl IdshotApp {
             &mut self.settings.auto_capture,
             "Take the photo automatically",
         );
+        ui.checkbox(&mut self.settings.shutter_sound, "Shutter sound");
         ui.add(
             egui::Slider::new(&mut self.settings.hold_secs, HOLD_SECS_MIN..=HOLD_SECS_MAX)
                 .text("Hold time (s)")

@@ -4,12 +4,14 @@
 //! - [`geometry`]: frame pixels to preview points, with mirroring (pure).
 //! - [`live`]: the pipeline started, stopped and watched off the UI thread.
 //! - [`app`]: the egui rendering and input.
+//! - [`sound`]: the shutter click, synthesised and played off the UI thread.
 
 pub mod app;
 pub mod flow;
 pub mod geometry;
 pub mod live;
 pub mod settings;
+pub mod sound;
 
 pub use app::{AppOptions, IdshotApp};
 pub use flow::{DocChoice, Flow, Screen};

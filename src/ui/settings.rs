@@ -23,6 +23,8 @@ pub struct Settings {
     /// Mirror the live preview (saved files are never mirrored).
     pub mirror: bool,
     pub auto_capture: bool,
+    /// Play a shutter click when a photo is taken (silent without a sound device).
+    pub shutter_sound: bool,
     /// How long every check must pass before the auto-capture.
     pub hold_secs: f64,
     /// The frame size to ask the source for; None: the source's own choice.
@@ -38,6 +40,7 @@ impl Default for Settings {
             folder: None,
             mirror: true,
             auto_capture: true,
+            shutter_sound: true,
             hold_secs: crate::guidance::GuideSpec::default().hold_secs,
             resolution: None,
             check_folder: None,
@@ -86,6 +89,7 @@ mod tests {
             folder: Some(PathBuf::from("/tmp/x")),
             mirror: false,
             auto_capture: false,
+            shutter_sound: false,
             hold_secs: 1.5,
             resolution: Some([1920, 1080]),
             check_folder: Some(PathBuf::from("/tmp/photos")),
@@ -96,6 +100,8 @@ mod tests {
         let partial: Settings = serde_json::from_str(r#"{"mirror":false}"#).expect("parses");
         assert!(!partial.mirror);
         assert!(partial.auto_capture);
+        // Settings files from before the shutter sound: it is on.
+        assert!(partial.shutter_sound);
     }
 
     #[test]
