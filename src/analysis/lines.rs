@@ -22,6 +22,12 @@ const MAX_PER_ORIENTATION: usize = 10;
 /// Hough peaks examined before ranking by unbroken run.
 const HOUGH_PEAKS: usize = 200;
 const HOUGH_PEAKS_PER_ORIENTATION: usize = 24;
+/// Of those, lines crossing the whole frame are kept apart and capped lower: a striped background
+/// has dozens, all with more votes than a document side of the same orientation, and would
+/// otherwise take every place before the side is looked at.
+const THROUGH_PEAKS_PER_ORIENTATION: usize = 6;
+/// Peaks profiled per orientation bucket at most (each profile walks the line).
+const PEAKS_EXAMINED_PER_ORIENTATION: usize = 64;
 /// Gaps up to this many pixels do not break a run (noise, a printed mark at the edge).
 const RUN_MAX_GAP: u32 = 4;
 /// A line's longest run must reach this fraction of the vote threshold.
@@ -100,8 +106,10 @@ impl Line {
 /// Hough accumulator and line finder; owns its buffers.
 #[derive(Debug, Default)]
 pub struct LineFinder {
-    acc: Vec<u32>,
-    smoothed: Vec<u32>,
+    /// Votes per (angle, rho) cell: u16 holds them (a cell gets at most a few votes per pixel of
+    /// the working image's diagonal) and halves the memory cleared and touched each frame.
+    acc: Vec<u16>,
+    smoothed: Vec<u16>,
     trig: Vec<(f32, f32)>,
     peaks: Vec<(u32, usize, usize)>,
     ranked: Vec<Line>,
@@ -145,7 +153,7 @@ impl LineFinder {
                     // rho + diag is never negative: truncation rounds.
                     let r = (x as f32 * c + y as f32 * s + rho_offset) as usize;
                     if let Some(cell) = self.acc.get_mut(b * rho_bins + r) {
-                        *cell += 1;
+                        *cell = cell.saturating_add(1);
                     }
                 }
             }
@@ -159,8 +167,10 @@ impl LineFinder {
             self.smoothed[base] = 0;
             self.smoothed[base + rho_bins - 1] = 0;
             for r in 1..rho_bins.saturating_sub(1) {
-                self.smoothed[base + r] =
-                    self.acc[base + r - 1] + self.acc[base + r] + self.acc[base + r + 1];
+                let sum = self.acc[base + r - 1] as u32
+                    + self.acc[base + r] as u32
+                    + self.acc[base + r + 1] as u32;
+                self.smoothed[base + r] = sum.min(u16::MAX as u32) as u16;
             }
         }
         std::mem::swap(&mut self.acc, &mut self.smoothed);
@@ -168,7 +178,7 @@ impl LineFinder {
         self.peaks.clear();
         for b in 0..ANGLE_BINS {
             for r in 0..rho_bins {
-                let v = self.acc[b * rho_bins + r];
+                let v = self.acc[b * rho_bins + r] as u32;
                 if v < min_votes {
                     continue;
                 }
@@ -182,19 +192,40 @@ impl LineFinder {
         // document side is one long straight edge, texture (wood grain, stripes, guilloche) is many
         // short or broken ones.
         self.ranked.clear();
-        let mut per_orientation = [0usize; ANGLE_BINS / ORIENTATION_BUCKET_DEG];
+        const BUCKETS: usize = ANGLE_BINS / ORIENTATION_BUCKET_DEG;
+        let (mut examined, mut ending, mut through) =
+            ([0usize; BUCKETS], [0; BUCKETS], [0; BUCKETS]);
         for &(votes, b, r) in &self.peaks {
             if self.ranked.len() >= HOUGH_PEAKS {
                 break;
             }
-            let bucket = &mut per_orientation[b / ORIENTATION_BUCKET_DEG];
-            if *bucket >= HOUGH_PEAKS_PER_ORIENTATION {
+            let bucket = b / ORIENTATION_BUCKET_DEG;
+            let (Some(seen), Some(&kept), Some(&crossing)) = (
+                examined.get_mut(bucket),
+                ending.get(bucket),
+                through.get(bucket),
+            ) else {
+                continue;
+            };
+            if *seen >= PEAKS_EXAMINED_PER_ORIENTATION
+                || (kept >= HOUGH_PEAKS_PER_ORIENTATION
+                    && crossing >= THROUGH_PEAKS_PER_ORIENTATION)
+            {
                 continue;
             }
-            *bucket += 1;
+            *seen += 1;
             let theta = (b as f32).to_radians();
             let rho = r as f32 - diag as f32;
-            self.ranked.push(make_line(work, theta, rho, votes, false));
+            let line = make_line(work, theta, rho, votes, false);
+            let (count, cap) = if line.is_through() {
+                (&mut through[bucket], THROUGH_PEAKS_PER_ORIENTATION)
+            } else {
+                (&mut ending[bucket], HOUGH_PEAKS_PER_ORIENTATION)
+            };
+            if *count < cap {
+                *count += 1;
+                self.ranked.push(line);
+            }
         }
         // Lines unbroken from frame edge to frame edge are background structure (stripes, table
         // and wall edges): a document side ends at the document's corners unless the document
@@ -236,7 +267,7 @@ impl LineFinder {
                 if r2 < 0 || r2 >= rho_bins as i32 || (db == 0 && dr == 0) {
                     continue;
                 }
-                let o = self.acc[bb as usize * rho_bins + r2 as usize];
+                let o = self.acc[bb as usize * rho_bins + r2 as usize] as u32;
                 // Ties broken by position so a flat top yields one peak.
                 if o > v || (o == v && (db, dr) < (0, 0)) {
                     return false;

@@ -38,9 +38,12 @@ const SAME_SIZE_AREA_RATIO: f32 = 0.9;
 /// Content factor: the floor for a blank outline and the edge density that counts as printed.
 const CONTENT_FLOOR: f32 = 0.35;
 const CONTENT_FULL_INK: f32 = 0.06;
-/// Ink is darker than this fraction of the paper's luma (its upper quartile), less a margin for noise.
+/// Ink is darker than this fraction of the paper's luma (its upper quartile), less a margin for
+/// noise: at most INK_MARGIN grey levels, and in a dark frame, where print keeps only a few levels of
+/// contrast, a share of the paper's level instead.
 const INK_RATIO: f32 = 0.7;
 const INK_MARGIN: f32 = 6.0;
+const INK_MARGIN_OF_PAPER: f32 = 0.1;
 /// Size term of the score: outlines below this fraction of the frame lose score by the power below.
 const SIZE_FULL_FRAC: f32 = 0.3;
 const SIZE_EXPONENT: f32 = 0.25;
@@ -405,7 +408,7 @@ fn content_factor(work: &WorkImage, c: &[(f32, f32); 4]) -> f32 {
     let mut sorted = lumas.clone();
     sorted.sort_unstable();
     let paper = sorted[sorted.len() * 3 / 4] as f32;
-    let ink_level = INK_RATIO * paper - INK_MARGIN;
+    let ink_level = INK_RATIO * paper - INK_MARGIN.min(INK_MARGIN_OF_PAPER * paper);
     let ink = lumas.iter().filter(|&&l| (l as f32) < ink_level).count() as f32 / lumas.len() as f32;
     CONTENT_FLOOR + (1.0 - CONTENT_FLOOR) * (ink / CONTENT_FULL_INK).min(1.0)
 }

@@ -41,12 +41,17 @@ const FOCUS_BAND_MM: f32 = 0.9;
 const FOCUS_BAND_MAX_PX: f32 = 40.0;
 /// Frames smaller than this cannot hold a readable document.
 const MIN_FRAME_SIDE: u32 = 32;
+/// When no document is found on the working copy, look again on one this many times coarser: in
+/// dark frames sensor noise breaks the document's faint edges into dots that only line up once
+/// averaged further.
+const COARSE_FACTOR: usize = 2;
 
 /// Runs the analysis, reusing its buffers from frame to frame.
 #[derive(Debug, Default)]
 pub struct Analyzer {
     spec: Spec,
     work: work::WorkImage,
+    coarse: work::WorkImage,
     locator: locate::Locator,
     focus: focus::FocusProbe,
     light: light::LightProbe,
@@ -71,18 +76,28 @@ impl Analyzer {
             return no_document(fw, fh);
         }
         self.work.rebuild(frame, self.spec.work_long_side);
-        let located = self
-            .locator
-            .locate(frame, &self.work, self.spec.kind)
-            .filter(|l| l.confidence >= self.spec.min_confidence);
-        let Some(loc) = located else {
-            return no_document(fw, fh);
+        let (spec, locator) = (&self.spec, &mut self.locator);
+        let mut locate = |work: &work::WorkImage| {
+            locator
+                .locate(frame, work, spec.kind)
+                .filter(|l| l.confidence >= spec.min_confidence)
         };
-        self.judge(frame, &loc)
+        if let Some(loc) = locate(&self.work) {
+            return self.judge(frame, &loc, Scale::Fine);
+        }
+        self.coarse.rebuild_coarser(&self.work, COARSE_FACTOR);
+        match locate(&self.coarse) {
+            Some(loc) => self.judge(frame, &loc, Scale::Coarse),
+            None => no_document(fw, fh),
+        }
     }
 
-    fn judge(&mut self, frame: &RgbImage, loc: &locate::Located) -> FrameReport {
+    fn judge(&mut self, frame: &RgbImage, loc: &locate::Located, scale: Scale) -> FrameReport {
         let spec = &self.spec;
+        let work = match scale {
+            Scale::Fine => &self.work,
+            Scale::Coarse => &self.coarse,
+        };
         let (fw, fh) = (frame.width() as f32, frame.height() as f32);
         let short = fw.min(fh);
         let quad = loc.quad;
@@ -161,12 +176,12 @@ impl Analyzer {
 
         // glare and exposure
         let work_quad = Quad(quad.0.map(|p| {
-            let (x, y) = self.work.to_work(p.x, p.y);
+            let (x, y) = work.to_work(p.x, p.y);
             Point::new(x, y)
         }));
         let light = self
             .light
-            .measure(&self.work, &work_quad, spec.glare_level)
+            .measure(work, &work_quad, spec.glare_level)
             .unwrap_or_default();
         m.glare_frac = Some(light.glare_frac);
         m.luma_mean = Some(light.luma_mean);
@@ -209,6 +224,13 @@ impl Analyzer {
         report.glare_regions = light.glare_regions;
         report
     }
+}
+
+/// Which working copy the document was found on.
+#[derive(Debug, Clone, Copy)]
+enum Scale {
+    Fine,
+    Coarse,
 }
 
 fn no_document(width: u32, height: u32) -> FrameReport {

@@ -54,7 +54,7 @@ impl WorkImage {
         self.scale = scale;
         self.width = (fw / scale).max(1);
         self.height = (fh / scale).max(1);
-        self.downscale(frame);
+        self.downscale(frame.as_raw(), fw * 3, scale);
         self.gradient();
         self.edges();
     }
@@ -82,17 +82,27 @@ impl WorkImage {
         gx * gx + gy * gy
     }
 
-    /// Box average of each `scale` x `scale` block: rows are summed first (a straight vector add),
-    /// then each block's columns.
-    fn downscale(&mut self, frame: &RgbImage) {
-        let (w, h, s) = (self.width, self.height, self.scale);
+    /// Rebuilds the working copy as a `factor`-times coarser box average of `finer` (a second look
+    /// with less noise, for dark frames whose edges break into dots at the finer scale).
+    pub fn rebuild_coarser(&mut self, finer: &WorkImage, factor: usize) {
+        let factor = factor.max(1);
+        self.scale = finer.scale * factor;
+        self.width = (finer.width / factor).max(1);
+        self.height = (finer.height / factor).max(1);
+        self.downscale(finer.rgb.as_flattened(), finer.width * 3, factor);
+        self.gradient();
+        self.edges();
+    }
+
+    /// Box average of each `factor` x `factor` block of the packed RGB rows in `raw`: rows are
+    /// summed first (a straight vector add), then each block's columns.
+    fn downscale(&mut self, raw: &[u8], stride: usize, factor: usize) {
+        let (w, h, s) = (self.width, self.height, factor);
         let n = w * h;
         self.rgb.clear();
         self.rgb.resize(n, [0; 3]);
         self.luma.clear();
         self.luma.resize(n, 0);
-        let raw = frame.as_raw();
-        let stride = frame.width() as usize * 3;
         let used = w * s * 3;
         self.row_sums.clear();
         self.row_sums.resize(used, 0);
@@ -254,7 +264,7 @@ impl WorkImage {
 
 /// Averages each `S`-pixel block of a row of column sums (over `S` rows) into one pixel.
 fn average_blocks<const S: usize>(sums: &[u16], out: &mut [[u8; 3]]) {
-    let inverse = 1.0 / (S * S) as f32;
+    let inverse = block_inverse(S);
     for (o, block) in out.iter_mut().zip(sums.chunks_exact(S * 3)) {
         let mut sum = [0u32; 3];
         for k in 0..S {
@@ -262,12 +272,12 @@ fn average_blocks<const S: usize>(sums: &[u16], out: &mut [[u8; 3]]) {
                 *total += block[k * 3 + c] as u32;
             }
         }
-        *o = sum.map(|v| (v as f32 * inverse + 0.5) as u8);
+        *o = sum.map(|v| average(v, inverse));
     }
 }
 
 fn average_blocks_any(sums: &[u16], s: usize, out: &mut [[u8; 3]]) {
-    let inverse = 1.0 / (s * s) as f32;
+    let inverse = block_inverse(s);
     for (o, block) in out.iter_mut().zip(sums.chunks_exact(s * 3)) {
         let mut sum = [0u32; 3];
         for px in block.chunks_exact(3) {
@@ -275,8 +285,20 @@ fn average_blocks_any(sums: &[u16], s: usize, out: &mut [[u8; 3]]) {
                 *total += v as u32;
             }
         }
-        *o = sum.map(|v| (v as f32 * inverse + 0.5) as u8);
+        *o = sum.map(|v| average(v, inverse));
     }
+}
+
+/// 1 / (s * s) in 16.16 fixed point: block averages in integer arithmetic, which vectorises.
+/// Fits u32 products: a block sum is at most 255 s^2, so sum x inverse stays near 255 x 2^16.
+fn block_inverse(s: usize) -> u32 {
+    let area = (s * s).max(1) as u32;
+    ((1u32 << 16) + area / 2) / area
+}
+
+/// `sum` times `inverse` (from [`block_inverse`]), rounded, as a grey level.
+fn average(sum: u32, inverse: u32) -> u8 {
+    ((sum * inverse + (1 << 15)) >> 16).min(255) as u8
 }
 
 /// 1-2-1 binomial smoothing of a `width`-wide plane, rounded; the outermost pixels are copied.
@@ -352,9 +374,9 @@ fn strongest_channel(
     }
 }
 
-/// Rec. 601 luma in integer arithmetic.
+/// Rec. 601 luma in 16.16 fixed point (the weights sum to exactly 1.0, so white stays 255).
 pub fn luma_of(px: [u8; 3]) -> u8 {
-    ((px[0] as u32 * 299 + px[1] as u32 * 587 + px[2] as u32 * 114 + 500) / 1000) as u8
+    ((px[0] as u32 * 19_595 + px[1] as u32 * 38_470 + px[2] as u32 * 7_471 + (1 << 15)) >> 16) as u8
 }
 
 #[cfg(test)]
@@ -378,5 +400,34 @@ mod tests {
         // The step at x = 640 full (319.5..320 work) is an edge; flat areas are not.
         assert!((318..=321).any(|x| w.edge[w.idx(x, 100)] == 1));
         assert_eq!(w.edge[w.idx(100, 100)], 0);
+    }
+
+    #[test]
+    fn the_coarser_copy_averages_the_finer_and_maps_to_the_same_full_coordinates() {
+        let frame = RgbImage::from_fn(1920, 1080, |x, y| {
+            let v = ((x / 7 + y / 5) % 2 * 200) as u8;
+            image::Rgb([v, v / 2, 255 - v])
+        });
+        let mut fine = WorkImage::default();
+        fine.rebuild(&frame, 640);
+        let mut coarse = WorkImage::default();
+        coarse.rebuild_coarser(&fine, 2);
+        assert_eq!((coarse.width, coarse.height, coarse.scale), (320, 180, 6));
+        // A coarse pixel is the mean of its 2 x 2 fine pixels.
+        for (x, y) in [(0, 0), (101, 57), (319, 179)] {
+            let block = [(0, 0), (1, 0), (0, 1), (1, 1)]
+                .map(|(dx, dy)| fine.rgb[fine.idx(2 * x + dx, 2 * y + dy)]);
+            for ch in 0..3 {
+                let mean = block.iter().map(|p| p[ch] as f32).sum::<f32>() / 4.0;
+                let got = coarse.rgb[coarse.idx(x, y)][ch] as f32;
+                assert!(
+                    (got - mean).abs() <= 0.5,
+                    "({x},{y}) ch {ch}: {got} vs {mean}"
+                );
+            }
+        }
+        // Both copies put the same full-resolution point at the same place.
+        let (fx, fy) = fine.to_full(201.5, 99.5);
+        assert_eq!(coarse.to_full(100.5, 49.5), (fx, fy));
     }
 }
