@@ -706,7 +706,10 @@ impl IdshotApp {
                 let current = self.settings.camera.clone();
                 let shown = current.clone().unwrap_or_else(|| "First camera".to_owned());
                 let mut picked = None;
-                egui::ComboBox::from_label("Camera")
+                // Labels above their boxes: beside them they wrap letter by letter in the panel.
+                let label = ui.label("Camera");
+                egui::ComboBox::from_id_salt("camera")
+                    .width(ui.available_width())
                     .selected_text(shown)
                     .show_ui(ui, |ui| {
                         if ui
@@ -721,7 +724,9 @@ impl IdshotApp {
                                 picked = Some(Some(name.clone()));
                             }
                         }
-                    });
+                    })
+                    .response
+                    .labelled_by(label.id);
                 if let Some(p) = picked {
                     self.settings.camera = p.clone();
                     self.source = SourceChoice::Camera(p);
@@ -746,13 +751,17 @@ impl IdshotApp {
         ui.add_space(8.0);
         if self.source.honours_resolution() {
             let mut picked = self.settings.resolution;
-            egui::ComboBox::from_label("Resolution")
+            let label = ui.label("Resolution");
+            egui::ComboBox::from_id_salt("resolution")
+                .width(ui.available_width())
                 .selected_text(Settings::resolution_label(picked))
                 .show_ui(ui, |ui| {
                     for r in std::iter::once(None).chain(RESOLUTIONS.into_iter().map(Some)) {
                         ui.selectable_value(&mut picked, r, Settings::resolution_label(r));
                     }
-                });
+                })
+                .response
+                .labelled_by(label.id);
             // Takes effect when the next side's capture starts.
             self.settings.resolution = picked;
         }
