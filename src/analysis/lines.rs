@@ -162,15 +162,24 @@ impl LineFinder {
         // rho bins so a long, slightly off-bin side keeps its votes together.
         // Every cell is written below, so the buffer is not cleared first (a megabyte a frame).
         self.smoothed.resize(self.acc.len(), 0);
-        for row in 0..ANGLE_BINS {
-            let base = row * rho_bins;
-            self.smoothed[base] = 0;
-            self.smoothed[base + rho_bins - 1] = 0;
-            for r in 1..rho_bins.saturating_sub(1) {
-                let sum = self.acc[base + r - 1] as u32
-                    + self.acc[base + r] as u32
-                    + self.acc[base + r + 1] as u32;
-                self.smoothed[base + r] = sum.min(u16::MAX as u32) as u16;
+        for (votes, out) in self
+            .acc
+            .chunks_exact(rho_bins)
+            .zip(self.smoothed.chunks_exact_mut(rho_bins))
+        {
+            let Some((first, rest)) = out.split_first_mut() else {
+                continue;
+            };
+            *first = 0;
+            let Some((last, inner)) = rest.split_last_mut() else {
+                continue;
+            };
+            *last = 0;
+            // Three shifted slices rather than indices: no bounds checks, so the sum vectorises.
+            let len = inner.len();
+            let (left, mid, right) = (&votes[..len], &votes[1..len + 1], &votes[2..len + 2]);
+            for (((o, &a), &b), &c) in inner.iter_mut().zip(left).zip(mid).zip(right) {
+                *o = (a as u32 + b as u32 + c as u32).min(u16::MAX as u32) as u16;
             }
         }
         std::mem::swap(&mut self.acc, &mut self.smoothed);

@@ -92,6 +92,9 @@ pub struct Locator {
     pairs: Vec<(usize, usize)>,
     /// Angle between every two lines (degrees), row-major.
     angles: Vec<f32>,
+    /// Where every two lines cross (None when parallel), row-major: each crossing is a corner of
+    /// many candidate outlines, so it is computed once.
+    crossings: Vec<Option<(f32, f32)>>,
     candidates: Vec<Candidate>,
 }
 
@@ -118,8 +121,13 @@ impl Locator {
         let n = self.lines.len();
         self.angles.clear();
         self.angles.resize(n * n, 0.0);
+        self.crossings.clear();
+        self.crossings.resize(n * n, None);
         for i in 0..n {
             for j in i + 1..n {
+                let crossing = self.lines[i].intersect(&self.lines[j]);
+                self.crossings[i * n + j] = crossing;
+                self.crossings[j * n + i] = crossing;
                 let angle = angle_between(self.lines[i].theta, self.lines[j].theta);
                 self.angles[i * n + j] = angle;
                 self.angles[j * n + i] = angle;
@@ -153,12 +161,12 @@ impl Locator {
                 {
                     continue;
                 }
-                let (la, lb, lc, ld) = (&lines[a], &lines[b], &lines[c], &lines[d]);
+                let cross = &self.crossings;
                 let (Some(p0), Some(p1), Some(p2), Some(p3)) = (
-                    la.intersect(lc),
-                    lc.intersect(lb),
-                    lb.intersect(ld),
-                    ld.intersect(la),
+                    cross[a * n + c],
+                    cross[c * n + b],
+                    cross[b * n + d],
+                    cross[d * n + a],
                 ) else {
                     continue;
                 };

@@ -99,9 +99,8 @@ impl WorkImage {
     fn downscale(&mut self, raw: &[u8], stride: usize, factor: usize) {
         let (w, h, s) = (self.width, self.height, factor);
         let n = w * h;
-        self.rgb.clear();
+        // Every pixel is written below: resizing without clearing saves a pass over the buffers.
         self.rgb.resize(n, [0; 3]);
-        self.luma.clear();
         self.luma.resize(n, 0);
         let used = w * s * 3;
         self.row_sums.clear();
@@ -139,15 +138,22 @@ impl WorkImage {
     fn gradient(&mut self) {
         let (w, h) = (self.width, self.height);
         let n = w * h;
-        for buf in [&mut self.gx, &mut self.gy] {
-            buf.clear();
-            buf.resize(n, 0);
-        }
-        self.best.clear();
-        self.best.resize(n, -1);
         if w < 3 || h < 3 {
+            for buf in [&mut self.gx, &mut self.gy] {
+                buf.clear();
+                buf.resize(n, 0);
+            }
+            self.best.clear();
+            self.best.resize(n, -1);
             return;
         }
+        // The interior is written below; only the one-pixel frame around it is set here.
+        for buf in [&mut self.gx, &mut self.gy] {
+            buf.resize(n, 0);
+            set_frame(buf, w, 0);
+        }
+        self.best.resize(n, -1);
+        set_frame(&mut self.best, w, -1);
         // Every cell that is read is written first: no need to clear these each frame.
         for buf in [&mut self.across, &mut self.along] {
             buf.resize(3 * n, 0);
@@ -301,6 +307,19 @@ fn average(sum: u32, inverse: u32) -> u8 {
     ((sum * inverse + (1 << 15)) >> 16).min(255) as u8
 }
 
+/// Sets the outermost rows and columns of a `width`-wide plane to `value`.
+fn set_frame<T: Copy>(plane: &mut [T], width: usize, value: T) {
+    let height = plane.len() / width.max(1);
+    let rows = plane.chunks_exact_mut(width.max(1));
+    for (y, row) in rows.enumerate() {
+        if y == 0 || y + 1 == height {
+            row.fill(value);
+        } else if let [first, .., last] = row {
+            (*first, *last) = (value, value);
+        }
+    }
+}
+
 /// 1-2-1 binomial smoothing of a `width`-wide plane, rounded; the outermost pixels are copied.
 fn smooth_121(src: &[u8], width: usize, row_sums: &mut Vec<u16>, out: &mut Vec<u8>) {
     out.clear();
@@ -309,8 +328,8 @@ fn smooth_121(src: &[u8], width: usize, row_sums: &mut Vec<u16>, out: &mut Vec<u
     if width < 3 || height < 3 {
         return;
     }
-    // Horizontal sums of every row, then the vertical sum of three of them.
-    row_sums.clear();
+    // Horizontal sums of every row, then the vertical sum of three of them. Only the sums that
+    // are written are read: no clearing needed.
     row_sums.resize(src.len(), 0);
     for (row, sums) in src
         .chunks_exact(width)
