@@ -231,3 +231,33 @@ fn a_card_in_a_dark_noisy_frame_is_found_and_fails_exposure_only() {
     }
     assert!(found >= 5, "found {found} of {}", seeds.count());
 }
+
+/// The demo's finger-on-corner phase, as a person sees it in the app: a fingertip resting on the
+/// card's top-right corner, the rest of both sides in view. No frame of it may be ready (it once
+/// was on most frames: the corner probe skipped the rounded corner itself).
+#[test]
+fn the_demo_finger_on_a_corner_is_never_ready() {
+    use idshot::analysis::{DocKind, KindChoice};
+    let spec = Spec {
+        kind: KindChoice::IdCard,
+        ..Spec::default()
+    };
+    let mut analyzer = Analyzer::new(spec);
+    for seed in 1..=3u64 {
+        for t in [4.9f32, 5.1, 5.3, 5.5, 5.7] {
+            let scene = render(&idshot::scene::demo::demo_spec(
+                t,
+                1280,
+                720,
+                DocKind::Id1,
+                seed,
+            ));
+            let report = analyzer.analyze(&scene.image);
+            assert!(
+                !report.ready,
+                "seed {seed}, t {t}: ready with a finger on the corner; {:?}",
+                report.measures
+            );
+        }
+    }
+}

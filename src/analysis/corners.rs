@@ -19,9 +19,22 @@ const NEAR_GAP_MM: f32 = 0.5;
 const NEAR_SPAN_MM: f32 = 4.0;
 /// A sample shows the edge when its step reaches this fraction of the side's typical step.
 const STEP_FRACTION: f32 = 0.45;
+/// Samples along the corner's rounded arc itself, kept clear of where it meets the sides.
+const ARC_SAMPLES: usize = 7;
+const ARC_FROM_DEG: f32 = 12.0;
+const ARC_TO_DEG: f32 = 78.0;
 
-/// For each corner (TL, TR, BR, BL) and each of its two sides (the side before it, the side after
-/// it), the fraction of the stretch next to the corner where the document's edge is visible.
+/// How much of each corner's surroundings shows the document's edge (each a fraction, 1 = all).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CornerVisibility {
+    /// The stretch of the side arriving at the corner, and of the side leaving it.
+    pub sides: [f32; 2],
+    /// The rounded arc of the corner itself: a fingertip resting on the very corner hides it
+    /// while both sides still show a few millimetres on.
+    pub arc: f32,
+}
+
+/// For each corner (TL, TR, BR, BL): where next to it the document's edge is visible.
 /// `size_mm` is the document's width and height, `radius_mm` its corner rounding.
 pub fn corner_visibility(
     frame: &RgbImage,
@@ -29,13 +42,16 @@ pub fn corner_visibility(
     size_mm: (f32, f32),
     radius_mm: f32,
     probe_px: f32,
-) -> [[f32; 2]; 4] {
+) -> [CornerVisibility; 4] {
     let c = quad.0;
     // Sides 0 and 2 run along the width, 1 and 3 along the height; distances as fractions of them.
     let side_mm = [size_mm.0, size_mm.1, size_mm.0, size_mm.1].map(|s| s.max(1.0));
     let start = side_mm.map(|s| (radius_mm + NEAR_GAP_MM) / s);
     let span = side_mm.map(|s| NEAR_SPAN_MM / s);
-    let mut out = [[1.0f32; 2]; 4];
+    let mut out = [CornerVisibility {
+        sides: [1.0; 2],
+        arc: 1.0,
+    }; 4];
     let centre = quad.centroid();
     // Side k runs from corner k to corner k+1.
     let mid_step: [Option<f32>; 4] = std::array::from_fn(|k| {
@@ -57,6 +73,43 @@ pub fn corner_visibility(
     });
     for (k, vis) in out.iter_mut().enumerate() {
         let before = (k + 3) % 4;
+        let references: Vec<f32> = [mid_step[before], mid_step[k]]
+            .into_iter()
+            .flatten()
+            .filter(|&r| r >= 8.0)
+            .collect();
+        if let Some(&reference) = references.iter().min_by(|a, b| a.total_cmp(b)) {
+            // Radius in pixels along each side, from that side's pixels per mm.
+            let radius_px =
+                |side: usize, toward: Point| c[k].dist(toward) * radius_mm / side_mm[side];
+            let (r_before, r_after) = (radius_px(before, c[before]), radius_px(k, c[(k + 1) % 4]));
+            let unit = |to: Point| {
+                let d = c[k].dist(to).max(1e-3);
+                ((to.x - c[k].x) / d, (to.y - c[k].y) / d)
+            };
+            let (u1, u2) = (unit(c[before]), unit(c[(k + 1) % 4]));
+            let arc_centre = Point::new(
+                c[k].x + r_before * u1.0 + r_after * u2.0,
+                c[k].y + r_before * u1.1 + r_after * u2.1,
+            );
+            let (mut seen, mut total) = (0usize, 0usize);
+            for i in 0..ARC_SAMPLES {
+                let phi = (ARC_FROM_DEG
+                    + (ARC_TO_DEG - ARC_FROM_DEG) * i as f32 / (ARC_SAMPLES - 1) as f32)
+                    .to_radians();
+                let on_arc = Point::new(
+                    arc_centre.x - r_before * phi.sin() * u1.0 - r_after * phi.cos() * u2.0,
+                    arc_centre.y - r_before * phi.sin() * u1.1 - r_after * phi.cos() * u2.1,
+                );
+                if let Some(s) = radial_step(frame, arc_centre, on_arc, probe_px) {
+                    total += 1;
+                    seen += (s >= STEP_FRACTION * reference) as usize;
+                }
+            }
+            if total >= ARC_SAMPLES / 2 {
+                vis.arc = seen as f32 / total as f32;
+            }
+        }
         // The side arriving at corner k (from corner k-1) and the side leaving it (to corner k+1).
         for (j, (side, from, to)) in [(before, c[k], c[before]), (k, c[k], c[(k + 1) % 4])]
             .into_iter()
@@ -78,17 +131,28 @@ pub fn corner_visibility(
                 }
             }
             if total >= NEAR_SAMPLES / 2 {
-                vis[j] = seen as f32 / total as f32;
+                vis.sides[j] = seen as f32 / total as f32;
             }
         }
     }
     out
 }
 
+/// The colour step across the arc at `on_arc`, along the radius from `arc_centre`: `probe` pixels
+/// inside against as far outside. None off the frame.
+fn radial_step(frame: &RgbImage, arc_centre: Point, on_arc: Point, probe: f32) -> Option<f32> {
+    let d = arc_centre.dist(on_arc).max(1e-3);
+    let n = ((on_arc.x - arc_centre.x) / d, (on_arc.y - arc_centre.y) / d);
+    colour_step(
+        frame,
+        (on_arc.x - probe * n.0, on_arc.y - probe * n.1),
+        (on_arc.x + probe * n.0, on_arc.y + probe * n.1),
+    )
+}
+
 /// The colour step across the side a->b at fraction `t` from a: the length of the RGB difference
 /// between a point `probe` pixels inside the outline and one as far outside. None off the frame.
 fn step_at(frame: &RgbImage, a: Point, b: Point, t: f32, centre: Point, probe: f32) -> Option<f32> {
-    let (w, h) = (frame.width() as f32, frame.height() as f32);
     let p = a.lerp(b, t);
     let (dx, dy) = (b.x - a.x, b.y - a.y);
     let len = dx.hypot(dy).max(1e-3);
@@ -98,6 +162,12 @@ fn step_at(frame: &RgbImage, a: Point, b: Point, t: f32, centre: Point, probe: f
     }
     let inside = (p.x + probe * n.0, p.y + probe * n.1);
     let outside = (p.x - probe * n.0, p.y - probe * n.1);
+    colour_step(frame, inside, outside)
+}
+
+/// Length of the RGB difference between two points of the frame; None off the frame.
+fn colour_step(frame: &RgbImage, inside: (f32, f32), outside: (f32, f32)) -> Option<f32> {
+    let (w, h) = (frame.width() as f32, frame.height() as f32);
     for q in [inside, outside] {
         if q.0 < 1.0 || q.1 < 1.0 || q.0 > w - 2.0 || q.1 > h - 2.0 {
             return None;

@@ -140,6 +140,7 @@ impl LineFinder {
         self.acc.clear();
         self.acc.resize(ANGLE_BINS * rho_bins, 0);
         let rho_offset = diag as f32 + 0.5;
+        let centre = ((w as f32 - 1.0) / 2.0, (h as f32 - 1.0) / 2.0);
         for y in 1..h.saturating_sub(1) {
             for x in 1..w.saturating_sub(1) {
                 let i = y * w + x;
@@ -191,7 +192,7 @@ impl LineFinder {
                 if v < min_votes {
                     continue;
                 }
-                if self.is_peak(b, r, v, rho_bins, diag) {
+                if self.is_peak((b, r, v), rho_bins, diag, centre) {
                     self.peaks.push((v, b, r));
                 }
             }
@@ -262,7 +263,23 @@ impl LineFinder {
         }
     }
 
-    fn is_peak(&self, b: usize, r: usize, v: u32, rho_bins: usize, diag: usize) -> bool {
+    /// A local maximum within PEAK_NMS_ANGLE and PEAK_NMS_RHO, counting only neighbours that are
+    /// also within PEAK_NMS_RHO of it at the image centre `centre`. rho is measured from the image
+    /// corner, so two lines that cross near that corner (a card's edge and a grain line 4 degrees
+    /// off it) have nearby cells although they are far apart on the document: the weaker one, the
+    /// card's edge, must not be suppressed.
+    fn is_peak(
+        &self,
+        (b, r, v): (usize, usize, u32),
+        rho_bins: usize,
+        diag: usize,
+        centre: (f32, f32),
+    ) -> bool {
+        let Some(&(cos, sin)) = self.trig.get(b) else {
+            return false;
+        };
+        // Signed distance of the image centre from this cell's line.
+        let here = centre.0 * cos + centre.1 * sin - (r as f32 - diag as f32);
         for db in -PEAK_NMS_ANGLE..=PEAK_NMS_ANGLE {
             let mut bb = b as i32 + db;
             let mut rr = r as i32;
@@ -278,7 +295,20 @@ impl LineFinder {
                 }
                 let o = self.acc[bb as usize * rho_bins + r2 as usize] as u32;
                 // Ties broken by position so a flat top yields one peak.
-                if o > v || (o == v && (db, dr) < (0, 0)) {
+                if o < v || (o == v && (db, dr) > (0, 0)) {
+                    continue;
+                }
+                let Some(&(c2, s2)) = self.trig.get(bb as usize) else {
+                    continue;
+                };
+                let there = centre.0 * c2 + centre.1 * s2 - (r2 as f32 - diag as f32);
+                // Across the angle wrap the neighbour's normal points the other way.
+                let apart = if cos * c2 + sin * s2 >= 0.0 {
+                    here - there
+                } else {
+                    here + there
+                };
+                if apart.abs() <= PEAK_NMS_RHO as f32 {
                     return false;
                 }
             }

@@ -29,8 +29,12 @@ use image::RgbImage;
 use crate::hints::Hint;
 
 /// A corner whose two sides both show their edge along less than this fraction of the stretch next
-/// to it is covered (a finger or thumb over it); one hidden side alone is a finger on that side.
+/// to it is covered (a finger or thumb over it); one hidden side alone is a finger on that side,
+/// unless the corner's arc is hidden too (below).
 const COVERED_CORNER_VISIBILITY: f32 = 0.5;
+/// A fingertip resting on a card's corner from one side hides that side's first millimetres and
+/// part of the arc: covered when one side is hidden and less than this fraction of the arc shows.
+const PARTLY_HIDDEN_ARC: f32 = 0.75;
 /// The corner test compares colours this far either side of the outline.
 const CORNER_PROBE_MM: f32 = 0.5;
 const CORNER_PROBE_MIN_PX: f32 = 3.0;
@@ -122,7 +126,14 @@ impl Analyzer {
         let mut covered = 0u8;
         for (i, (v, p)) in visibility.iter().zip(quad.0.iter()).enumerate() {
             let inside = p.x >= 0.0 && p.y >= 0.0 && p.x < fw && p.y < fh;
-            if inside && v[0].max(v[1]) < COVERED_CORNER_VISIBILITY {
+            let (most, least) = (v.sides[0].max(v.sides[1]), v.sides[0].min(v.sides[1]));
+            // The arc counts only on ID-1 cards, whose corners are cut to a standard radius. A
+            // passport page sits in its booklet: at the binding and where the cover shows around
+            // the page there is no rounded corner against the background to see.
+            let arc_hidden = loc.kind == DocKind::Id1 && v.arc < PARTLY_HIDDEN_ARC;
+            let hidden = most < COVERED_CORNER_VISIBILITY
+                || (least < COVERED_CORNER_VISIBILITY && arc_hidden);
+            if inside && hidden {
                 covered |= 1 << i;
             }
         }
