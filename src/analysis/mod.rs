@@ -33,8 +33,10 @@ use crate::hints::Hint;
 /// unless the corner's arc is hidden too (below).
 const COVERED_CORNER_VISIBILITY: f32 = 0.5;
 /// A fingertip resting on a card's corner from one side hides that side's first millimetres and
-/// part of the arc: covered when one side is hidden and less than this fraction of the arc shows.
-const PARTLY_HIDDEN_ARC: f32 = 0.75;
+/// part of the arc: covered when one side is hidden and its hidden share plus the arc's hidden
+/// share reach this (a fully hidden side and one arc sample in seven; a side 70% hidden, as low
+/// contrast on a cluttered desk can make it, needs more than a third of the arc hidden).
+const CORNER_HIDDEN_EVIDENCE: f32 = 1.1;
 /// The corner test compares colours this far either side of the outline.
 const CORNER_PROBE_MM: f32 = 0.5;
 const CORNER_PROBE_MIN_PX: f32 = 3.0;
@@ -130,7 +132,10 @@ impl Analyzer {
             // The arc counts only on ID-1 cards, whose corners are cut to a standard radius. A
             // passport page sits in its booklet: at the binding and where the cover shows around
             // the page there is no rounded corner against the background to see.
-            let arc_hidden = loc.kind == DocKind::Id1 && v.arc < PARTLY_HIDDEN_ARC;
+            // Hidden share of the more hidden side plus hidden share of the arc: the less of the
+            // side shows, the less of the arc needs to be hidden to call the corner covered.
+            let arc_hidden =
+                loc.kind == DocKind::Id1 && (1.0 - least) + (1.0 - v.arc) >= CORNER_HIDDEN_EVIDENCE;
             let hidden = most < COVERED_CORNER_VISIBILITY
                 || (least < COVERED_CORNER_VISIBILITY && arc_hidden);
             if inside && hidden {
