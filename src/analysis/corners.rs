@@ -19,6 +19,8 @@ const NEAR_GAP_MM: f32 = 0.5;
 const NEAR_SPAN_MM: f32 = 4.0;
 /// A sample shows the edge when its step reaches this fraction of the side's typical step.
 const STEP_FRACTION: f32 = 0.45;
+/// A side whose typical step is below this (grey levels) shows no edge to compare with.
+const MIN_REFERENCE_STEP: f32 = 8.0;
 /// Samples along the corner's rounded arc itself, kept clear of where it meets the sides.
 const ARC_SAMPLES: usize = 7;
 const ARC_FROM_DEG: f32 = 12.0;
@@ -73,12 +75,13 @@ pub fn corner_visibility(
     });
     for (k, vis) in out.iter_mut().enumerate() {
         let before = (k + 3) % 4;
-        let references: Vec<f32> = [mid_step[before], mid_step[k]]
+        // The arc's step is judged against the fainter of its two sides' typical steps.
+        let reference = [mid_step[before], mid_step[k]]
             .into_iter()
             .flatten()
-            .filter(|&r| r >= 8.0)
-            .collect();
-        if let Some(&reference) = references.iter().min_by(|a, b| a.total_cmp(b)) {
+            .filter(|&r| r >= MIN_REFERENCE_STEP)
+            .min_by(f32::total_cmp);
+        if let Some(reference) = reference {
             // Radius in pixels along each side, from that side's pixels per mm.
             let radius_px =
                 |side: usize, toward: Point| c[k].dist(toward) * radius_mm / side_mm[side];
@@ -118,7 +121,7 @@ pub fn corner_visibility(
             let Some(reference) = mid_step[side] else {
                 continue;
             };
-            if reference < 8.0 {
+            if reference < MIN_REFERENCE_STEP {
                 continue;
             }
             let mut seen = 0usize;
