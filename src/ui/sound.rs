@@ -134,8 +134,6 @@ pub struct Shutter {
     /// The sound thread's inbox (one request at most: clicks asked for while one is pending are
     /// dropped); None until the first click.
     requests: Option<Sender<()>>,
-    /// No sound device (or no thread): stay silent from now on.
-    silent: bool,
 }
 
 impl Shutter {
@@ -145,7 +143,7 @@ impl Shutter {
 
     /// Asks for one click. Never waits: the device is opened and the click played elsewhere.
     pub fn play(&mut self) {
-        if self.silent || GAVE_UP.load(Ordering::Relaxed) {
+        if GAVE_UP.load(Ordering::Relaxed) {
             return;
         }
         if self.requests.is_none() {
@@ -155,7 +153,6 @@ impl Shutter {
                 .spawn(move || sound_thread(rx));
             if let Err(e) = spawned {
                 give_up(&format!("cannot start the sound thread ({e})"));
-                self.silent = true;
                 return;
             }
             self.requests = Some(tx);
@@ -166,10 +163,10 @@ impl Shutter {
         match requests.try_send(()) {
             // Full: a click is already on its way; rapid captures never queue up.
             Ok(()) | Err(TrySendError::Full(())) => {}
-            // The thread found no device and ended (it said so once).
+            // The thread found no device and ended (it said so, once).
             Err(TrySendError::Disconnected(())) => {
                 self.requests = None;
-                self.silent = true;
+                give_up("the sound thread ended");
             }
         }
     }
