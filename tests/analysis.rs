@@ -261,3 +261,27 @@ fn the_demo_finger_on_a_corner_is_never_ready() {
         }
     }
 }
+
+/// Known weakness, kept visible: a card held square in front of slats or blinds running parallel
+/// to its sides. Its side lines up with slat edges above and below it, reads as one line across the
+/// whole frame (background structure) and ranks last, so the outline closes on a slat or the
+/// frame border instead. Cards turned a few degrees are found (the audit has them).
+#[test]
+#[ignore = "known weakness: a card held square to slats parallel to its sides is not found"]
+fn a_card_held_square_over_slats_is_found() {
+    let mut found = 0;
+    let seeds = 1..=8u64;
+    for seed in seeds.clone() {
+        let (report, truth) = verdict(&SceneSpec {
+            seed,
+            background: idshot::scene::Background::Slats,
+            ..SceneSpec::default()
+        });
+        let diagonal = truth.corners.0[0].dist(truth.corners.0[2]);
+        let right = report
+            .document
+            .is_some_and(|doc| max_corner_error(&doc.quad, &truth.corners) < 0.02 * diagonal);
+        found += usize::from(right);
+    }
+    assert!(found >= 7, "found {found} of {}", seeds.count());
+}

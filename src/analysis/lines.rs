@@ -33,6 +33,10 @@ const PEAKS_EXAMINED_PER_ORIENTATION: usize = 24;
 const RUN_MAX_GAP: u32 = 4;
 /// A line's longest run must reach this fraction of the vote threshold.
 const MIN_RUN_FRAC: f32 = 0.6;
+/// A document's edge against a background of alternating light and dark (stripes, tiles, sky and
+/// grass) flips polarity wherever the background crosses the document's own shade: an unbroken run
+/// of either polarity counts for this share of its length.
+const MIXED_RUN_WEIGHT: f32 = 0.5;
 /// A run this long relative to the line's chord across the frame crosses the whole frame.
 const THROUGH_RUN_FRAC: f32 = 0.85;
 
@@ -55,7 +59,8 @@ pub struct Line {
     /// A frame border: the document runs off the frame here, there is no edge to see.
     pub border: bool,
     pub votes: u32,
-    /// Longest run of same-polarity support, in pixels, with gaps of up to RUN_MAX_GAP.
+    /// Longest run of support, in pixels, with gaps of up to RUN_MAX_GAP: of one polarity, or of
+    /// either at MIXED_RUN_WEIGHT.
     pub run: u32,
 }
 
@@ -398,8 +403,9 @@ pub fn make_line(work: &WorkImage, theta: f32, rho: f32, votes: u32, border: boo
     line.neg.push(0);
     let cos_tol = SUPPORT_ANGLE_DEG.to_radians().cos();
     let (mut sp, mut sn) = (0u32, 0u32);
-    let mut runs = [(u32::MAX, 0u32); 2];
-    let mut best_run = 0u32;
+    // Runs of positive, negative and either polarity: (start of the current run, last hit).
+    let mut runs = [(u32::MAX, 0u32); 3];
+    let (mut best_run, mut best_mixed_run) = (0u32, 0u32);
     for k in 0..steps {
         let (px, py) = line.point_at(t_min + k as f32);
         let mut hit = 0i32;
@@ -432,19 +438,28 @@ pub fn make_line(work: &WorkImage, theta: f32, rho: f32, votes: u32, border: boo
         } else if hit < 0 {
             sn += 1;
         }
-        for (run, polarity) in runs.iter_mut().zip([1, -1]) {
-            // run = (start of current run, last hit)
-            if hit == polarity {
+        for (slot, run) in runs.iter_mut().enumerate() {
+            let counts = match slot {
+                0 => hit > 0,
+                1 => hit < 0,
+                _ => hit != 0,
+            };
+            if counts {
                 if k as u32 - run.1 > RUN_MAX_GAP + 1 || run.0 == u32::MAX {
                     run.0 = k as u32;
                 }
                 run.1 = k as u32;
-                best_run = best_run.max(run.1 - run.0 + 1);
+                let length = run.1 - run.0 + 1;
+                if slot < 2 {
+                    best_run = best_run.max(length);
+                } else {
+                    best_mixed_run = best_mixed_run.max(length);
+                }
             }
         }
         line.pos.push(sp);
         line.neg.push(sn);
     }
-    line.run = best_run;
+    line.run = best_run.max((MIXED_RUN_WEIGHT * best_mixed_run as f32) as u32);
     line
 }

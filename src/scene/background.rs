@@ -23,6 +23,9 @@ pub enum Background {
     Foliage,
     /// A dim room.
     Dark,
+    /// Blinds, a radiator or panelling: rounded slats whose light and dark bands straddle the
+    /// document's own shade, so its edge flips polarity from one slat to the next.
+    Slats,
 }
 
 impl Background {
@@ -124,6 +127,29 @@ pub fn render(bg: &Background, w: usize, h: usize, seed: u64) -> Vec<Px> {
             })
         }
         Background::Clutter => clutter(w, h, seed, &mut rng),
+        Background::Slats => {
+            let tones: [[f32; 3]; 4] = [
+                [235.0, 190.0, 150.0],
+                [225.0, 225.0, 220.0],
+                [200.0, 150.0, 110.0],
+                [180.0, 190.0, 205.0],
+            ];
+            let tone = rng.pick(&tones, tones[0]);
+            let period = rng.range(12.0, 40.0) * scale;
+            let across_x = rng.chance(0.7);
+            let (fw, fh) = (w as f32, h as f32);
+            let light_dir = rng.range(0.0, std::f32::consts::TAU);
+            smooth_field(w, h, scale, |x, y| {
+                let along = if across_x { x } else { y };
+                // Each slat is a cylinder lit from the front: bright along its middle, dark where
+                // it turns away and in the gap to the next one.
+                let phase = (along / period).fract();
+                let shade = 0.25 + 0.75 * (std::f32::consts::PI * phase).sin().powf(0.6);
+                let g = 1.0
+                    + 0.25 * ((x / fw - 0.5) * light_dir.cos() + (y / fh - 0.5) * light_dir.sin());
+                srgb(tone.map(|t| t * shade * g))
+            })
+        }
     }
 }
 
