@@ -62,12 +62,17 @@ impl LightProbe {
         self.labels.clear();
         self.labels.resize(bw * bh, 0);
         for y in y0..=y1 {
-            for x in x0..=x1 {
-                if !quad.contains(Point::new(x as f32, y as f32)) {
+            // The outline is convex: its pixels on a row are one run, found from both ends.
+            let inside = |x: &usize| quad.contains(Point::new(*x as f32, y as f32));
+            let Some(first) = (x0..=x1).find(inside) else {
+                continue;
+            };
+            let last = (first..=x1).rev().find(inside).unwrap_or(first);
+            for x in first..=last {
+                let i = work.idx(x, y);
+                let (Some(&px), Some(&l)) = (work.rgb.get(i), work.luma.get(i)) else {
                     continue;
-                }
-                let px = work.rgb[work.idx(x, y)];
-                let l = luma_of(px);
+                };
                 histogram[l as usize] += 1;
                 count += 1;
                 sum += l as u64;
