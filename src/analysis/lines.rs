@@ -36,7 +36,7 @@ const MIN_RUN_FRAC: f32 = 0.6;
 /// A document's edge against a background of alternating light and dark (stripes, tiles, sky and
 /// grass) flips polarity wherever the background crosses the document's own shade: an unbroken run
 /// of either polarity counts for this share of its length.
-const MIXED_RUN_WEIGHT: f32 = 0.5;
+const MIXED_RUN_WEIGHT: f32 = 0.7;
 /// A run this long relative to the line's chord across the frame crosses the whole frame.
 const THROUGH_RUN_FRAC: f32 = 0.85;
 
