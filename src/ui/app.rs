@@ -31,6 +31,9 @@ const TITLE_SIZE: f32 = 22.0;
 const CHECK_SIZE: f32 = 18.0;
 /// The fix under a failing check: smaller than the check, still readable from a chair.
 const DETAIL_SIZE: f32 = 14.0;
+/// The checklist panel never gets narrower than this: its longest label ("Document in view" at
+/// CHECK_SIZE, after the OK/FIX mark) must fit on one line, not break inside a word.
+const CHECKLIST_MIN_WIDTH: f32 = 250.0;
 /// How long the capture flash lasts.
 const FLASH_SECS: f32 = 0.35;
 /// Outline and corner marker sizes, in points.
@@ -817,6 +820,7 @@ impl IdshotApp {
         });
         egui::Panel::right("checklist")
             .default_size(300.0)
+            .min_size(CHECKLIST_MIN_WIDTH)
             .show(ui, |ui| {
                 ui.heading("Checklist");
                 ui.add_space(6.0);
@@ -1055,6 +1059,7 @@ impl IdshotApp {
         });
         egui::Panel::right("review-checks")
             .default_size(300.0)
+            .min_size(CHECKLIST_MIN_WIDTH)
             .show(ui, |ui| {
                 ui.heading("Checklist");
                 if trigger == Some(Trigger::Manual) {
