@@ -404,7 +404,7 @@ pub fn make_line(work: &WorkImage, theta: f32, rho: f32, votes: u32, border: boo
     let cos_tol = SUPPORT_ANGLE_DEG.to_radians().cos();
     let (mut sp, mut sn) = (0u32, 0u32);
     // Runs of positive, negative and either polarity: (start of the current run, last hit).
-    let mut runs = [(u32::MAX, 0u32); 3];
+    let (mut positive, mut negative, mut mixed) = ([u32::MAX, 0], [u32::MAX, 0], [u32::MAX, 0]);
     let (mut best_run, mut best_mixed_run) = (0u32, 0u32);
     for k in 0..steps {
         let (px, py) = line.point_at(t_min + k as f32);
@@ -438,28 +438,29 @@ pub fn make_line(work: &WorkImage, theta: f32, rho: f32, votes: u32, border: boo
         } else if hit < 0 {
             sn += 1;
         }
-        for (slot, run) in runs.iter_mut().enumerate() {
-            let counts = match slot {
-                0 => hit > 0,
-                1 => hit < 0,
-                _ => hit != 0,
+        if hit != 0 {
+            let same = if hit > 0 {
+                &mut positive
+            } else {
+                &mut negative
             };
-            if counts {
-                if k as u32 - run.1 > RUN_MAX_GAP + 1 || run.0 == u32::MAX {
-                    run.0 = k as u32;
-                }
-                run.1 = k as u32;
-                let length = run.1 - run.0 + 1;
-                if slot < 2 {
-                    best_run = best_run.max(length);
-                } else {
-                    best_mixed_run = best_mixed_run.max(length);
-                }
-            }
+            best_run = best_run.max(extend_run(same, k as u32));
+            best_mixed_run = best_mixed_run.max(extend_run(&mut mixed, k as u32));
         }
         line.pos.push(sp);
         line.neg.push(sn);
     }
     line.run = best_run.max((MIXED_RUN_WEIGHT * best_mixed_run as f32) as u32);
     line
+}
+
+/// Adds a hit at step `k` to `run` ([start, last hit]; start u32::MAX before the first hit),
+/// starting it afresh after a gap longer than RUN_MAX_GAP; returns the run's length.
+fn extend_run(run: &mut [u32; 2], k: u32) -> u32 {
+    let [start, last] = run;
+    if *start == u32::MAX || k - *last > RUN_MAX_GAP + 1 {
+        *start = k;
+    }
+    *last = k;
+    k - *start + 1
 }

@@ -31,8 +31,9 @@ const TITLE_SIZE: f32 = 22.0;
 const CHECK_SIZE: f32 = 18.0;
 /// The fix under a failing check: smaller than the check, still readable from a chair.
 const DETAIL_SIZE: f32 = 14.0;
-/// The checklist panel never gets narrower than this: its longest label ("Document in view" at
-/// CHECK_SIZE, after the OK/FIX mark) must fit on one line, not break inside a word.
+/// The checklist panel's width: its longest label ("Document in view" at CHECK_SIZE, after the
+/// OK/FIX mark) must fit on one line at the minimum, not break inside a word.
+const CHECKLIST_WIDTH: f32 = 300.0;
 const CHECKLIST_MIN_WIDTH: f32 = 250.0;
 /// How long the capture flash lasts.
 const FLASH_SECS: f32 = 0.35;
@@ -818,51 +819,48 @@ impl IdshotApp {
                 }
             });
         });
-        egui::Panel::right("checklist")
-            .default_size(300.0)
-            .min_size(CHECKLIST_MIN_WIDTH)
-            .show(ui, |ui| {
-                ui.heading("Checklist");
-                ui.add_space(6.0);
-                match &self.update {
-                    Some(u) => checklist_ui(ui, &live_rows(u)),
-                    None => {
-                        ui.label("Waiting for the first frame…");
-                    }
+        checklist_panel("checklist").show(ui, |ui| {
+            ui.heading("Checklist");
+            ui.add_space(6.0);
+            match &self.update {
+                Some(u) => checklist_ui(ui, &live_rows(u)),
+                None => {
+                    ui.label("Waiting for the first frame…");
                 }
-                ui.add_space(12.0);
-                if let Some(u) = &self.update
-                    && u.guidance.offer_manual
-                {
-                    if let Some(b) = u.guidance.blocking {
-                        ui.label(format!("Still not passing: {}", blocker_label(b)));
-                    }
-                    if ui.button("Take it anyway").clicked() {
-                        self.capture_now();
-                    }
+            }
+            ui.add_space(12.0);
+            if let Some(u) = &self.update
+                && u.guidance.offer_manual
+            {
+                if let Some(b) = u.guidance.blocking {
+                    ui.label(format!("Still not passing: {}", blocker_label(b)));
                 }
-                ui.with_layout(egui::Layout::bottom_up(egui::Align::Min), |ui| {
-                    // Short figures for whoever tunes the app; the full pacing is printed on exit.
-                    if let Some(f) = self.pacing.figures() {
+                if ui.button("Take it anyway").clicked() {
+                    self.capture_now();
+                }
+            }
+            ui.with_layout(egui::Layout::bottom_up(egui::Align::Min), |ui| {
+                // Short figures for whoever tunes the app; the full pacing is printed on exit.
+                if let Some(f) = self.pacing.figures() {
+                    ui.small(format!(
+                        "Preview {:.0} fps, interval p95 {:.0} ms",
+                        f.fps, f.p95_ms
+                    ));
+                }
+                if let Some(p) = self.live.pipeline() {
+                    let st = p.stats();
+                    if let Some(m) = st.latency_median_ms {
                         ui.small(format!(
-                            "Preview {:.0} fps, interval p95 {:.0} ms",
-                            f.fps, f.p95_ms
+                            "Analysis latency {m:.0} ms, {} dropped",
+                            st.dropped
                         ));
                     }
-                    if let Some(p) = self.live.pipeline() {
-                        let st = p.stats();
-                        if let Some(m) = st.latency_median_ms {
-                            ui.small(format!(
-                                "Analysis latency {m:.0} ms, {} dropped",
-                                st.dropped
-                            ));
-                        }
-                    }
-                    if let Some(d) = &self.source_desc {
-                        ui.small(d.clone());
-                    }
-                });
+                }
+                if let Some(d) = &self.source_desc {
+                    ui.small(d.clone());
+                }
             });
+        });
         egui::CentralPanel::default().show(ui, |ui| {
             let avail = ui.available_rect_before_wrap();
             let hint_h = HINT_SIZE * 1.8;
@@ -1057,34 +1055,31 @@ impl IdshotApp {
             });
             ui.add_space(6.0);
         });
-        egui::Panel::right("review-checks")
-            .default_size(300.0)
-            .min_size(CHECKLIST_MIN_WIDTH)
-            .show(ui, |ui| {
-                ui.heading("Checklist");
-                if trigger == Some(Trigger::Manual) {
-                    ui.label("Taken by hand (Space): the checks below were not all passing.");
+        checklist_panel("review-checks").show(ui, |ui| {
+            ui.heading("Checklist");
+            if trigger == Some(Trigger::Manual) {
+                ui.label("Taken by hand (Space): the checks below were not all passing.");
+            }
+            match &self.review {
+                Some(Ok((_, rows))) => checklist_ui(ui, rows),
+                Some(Err(_)) => {}
+                None => {
+                    ui.label("Loading…");
                 }
-                match &self.review {
-                    Some(Ok((_, rows))) => checklist_ui(ui, rows),
-                    Some(Err(_)) => {}
-                    None => {
-                        ui.label("Loading…");
-                    }
+            }
+            match self.flow.review.as_ref().map(|s| s.saved.clone()) {
+                Some(Ok(s)) => {
+                    ui.add_space(12.0);
+                    ui.label(format!("Saved as {}", s.original.display()));
                 }
-                match self.flow.review.as_ref().map(|s| s.saved.clone()) {
-                    Some(Ok(s)) => {
-                        ui.add_space(12.0);
-                        ui.label(format!("Saved as {}", s.original.display()));
-                    }
-                    Some(Err(e)) => {
-                        ui.add_space(12.0);
-                        ui.label(RichText::new(format!("Not saved: {e}")).color(RED));
-                        self.save_elsewhere_ui(ui);
-                    }
-                    None => {}
+                Some(Err(e)) => {
+                    ui.add_space(12.0);
+                    ui.label(RichText::new(format!("Not saved: {e}")).color(RED));
+                    self.save_elsewhere_ui(ui);
                 }
-            });
+                None => {}
+            }
+        });
         egui::CentralPanel::default().show(ui, |ui| {
             match &self
                 .review
@@ -1504,6 +1499,13 @@ fn hold_ring(painter: &egui::Painter, centre: Pos2, progress: f32) {
         FontId::proportional(14.0),
         Color32::WHITE,
     );
+}
+
+/// The right-hand panel that holds a checklist (live and on review), one width rule for both.
+fn checklist_panel(id: &'static str) -> egui::Panel {
+    egui::Panel::right(id)
+        .default_size(CHECKLIST_WIDTH)
+        .min_size(CHECKLIST_MIN_WIDTH)
 }
 
 fn checklist_ui(ui: &mut egui::Ui, rows: &[CheckRow]) {
