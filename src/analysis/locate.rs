@@ -89,9 +89,14 @@ struct Candidate {
 pub struct Locator {
     finder: LineFinder,
     lines: Vec<Line>,
+    /// Near-parallel pairs `(i, j)`, `i < j`: candidate opposite sides.
     pairs: Vec<(usize, usize)>,
-    /// Angle between every two lines (degrees), row-major.
-    angles: Vec<f32>,
+    /// Per line, the set of lines at least MIN_ADJACENT_ANGLE_DEG away from it (bit k: line k).
+    adjacent: Vec<LineSet>,
+    /// Per line `i`, the lines `j > i` that pair with it as opposite sides.
+    opposite_after: Vec<LineSet>,
+    /// The frame-border lines.
+    border_lines: LineSet,
     /// Where every two lines cross (None when parallel), row-major: each crossing is a corner of
     /// many candidate outlines, so it is computed once.
     crossings: Vec<Option<(f32, f32)>>,
@@ -119,25 +124,37 @@ impl Locator {
     fn collect_pairs(&mut self) {
         self.pairs.clear();
         let n = self.lines.len();
-        self.angles.clear();
-        self.angles.resize(n * n, 0.0);
+        self.adjacent.clear();
+        self.adjacent.resize(n, 0);
+        self.opposite_after.clear();
+        self.opposite_after.resize(n, 0);
+        self.border_lines = 0;
         self.crossings.clear();
         self.crossings.resize(n * n, None);
         for i in 0..n {
+            if self.lines[i].border {
+                self.border_lines |= line_bit(i);
+            }
             for j in i + 1..n {
                 let crossing = self.lines[i].intersect(&self.lines[j]);
                 self.crossings[i * n + j] = crossing;
                 self.crossings[j * n + i] = crossing;
                 let angle = angle_between(self.lines[i].theta, self.lines[j].theta);
-                self.angles[i * n + j] = angle;
-                self.angles[j * n + i] = angle;
+                if angle >= MIN_ADJACENT_ANGLE_DEG {
+                    self.adjacent[i] |= line_bit(j);
+                    self.adjacent[j] |= line_bit(i);
+                }
                 if angle <= MAX_OPPOSITE_ANGLE_DEG {
                     self.pairs.push((i, j));
+                    self.opposite_after[i] |= line_bit(j);
                 }
             }
         }
     }
 
+    /// Every outline of two near-parallel pairs whose adjacent sides meet at a real angle. Pair
+    /// (a, b) meets each later pair (c, d), `c > a`, once, as the cycle a, c, b, d; the sets
+    /// visit only the pairs that pass the angle tests (a few in ten of all pairs of pairs).
     fn collect_candidates(&mut self, work: &WorkImage, kind: KindChoice) {
         self.candidates.clear();
         let (w, h) = (work.width as f32, work.height as f32);
@@ -146,77 +163,80 @@ impl Locator {
         // Only the SHORTLIST best scores reach the content test: a candidate whose score cannot
         // beat the current SHORTLIST-th best is dropped before its pose is estimated.
         let mut top_scores = [0.0f32; SHORTLIST];
-        for (pi, &(a, b)) in self.pairs.iter().enumerate() {
-            for &(c, d) in &self.pairs[pi + 1..] {
-                if a == c || a == d || b == c || b == d {
-                    continue;
-                }
-                let lines = &self.lines;
-                let borders = [a, c, b, d].iter().filter(|&&k| lines[k].border).count();
-                if borders > 2 {
-                    continue;
-                }
-                if self.angles[a * n + c] < MIN_ADJACENT_ANGLE_DEG
-                    || self.angles[b * n + d] < MIN_ADJACENT_ANGLE_DEG
-                {
-                    continue;
-                }
-                let cross = &self.crossings;
-                let (Some(p0), Some(p1), Some(p2), Some(p3)) = (
-                    cross[a * n + c],
-                    cross[c * n + b],
-                    cross[b * n + d],
-                    cross[d * n + a],
-                ) else {
-                    continue;
-                };
-                let corners = [p0, p1, p2, p3];
-                if corners.iter().any(|p| {
-                    p.0 < -OUTSIDE_SLACK * w
-                        || p.1 < -OUTSIDE_SLACK * h
-                        || p.0 > (1.0 + OUTSIDE_SLACK) * w
-                        || p.1 > (1.0 + OUTSIDE_SLACK) * h
-                }) {
-                    continue;
-                }
-                if !is_convex(&corners) {
-                    continue;
-                }
-                let area = polygon_area(&corners);
-                if area < min_area {
-                    continue;
-                }
-                // Sides in cyclic order: a (p3->p0), c (p0->p1), b (p1->p2), d (p2->p3).
-                let sides = [(a, p3, p0), (c, p0, p1), (b, p1, p2), (d, p2, p3)];
-                let Some(support) = side_support(lines, &sides) else {
-                    continue;
-                };
-                // Printed boxes inside a document (photo, chip, barcode, title band) are outlined as
-                // crisply as the document itself: the document is the big one.
-                let size = (area / (SIZE_FULL_FRAC * w * h))
-                    .min(1.0)
-                    .powf(SIZE_EXPONENT);
-                let bar = top_scores[SHORTLIST - 1].max(MIN_CANDIDATE_SCORE);
-                if support * size <= bar {
-                    continue;
-                }
-                let prior = if borders > 0 {
-                    PORTRAIT_PRIOR
-                } else {
-                    shape_prior(&corners, work, kind)
-                };
-                let confidence = support * (0.35 + 0.65 * prior);
-                let score = confidence * size;
-                if score > bar {
-                    insert_score(&mut top_scores, score);
-                    self.candidates.push(Candidate {
-                        lines: [a, c, b, d],
-                        corners,
-                        score,
-                        confidence,
-                        area,
-                        run_on_sides: 0,
-                    });
+        for &(a, b) in &self.pairs {
+            let (Some(&adjacent_a), Some(&adjacent_b)) =
+                (self.adjacent.get(a), self.adjacent.get(b))
+            else {
+                continue;
+            };
+            let pair = line_bit(a) | line_bit(b);
+            let after_a = LineSet::MAX.checked_shl(a as u32 + 1).unwrap_or(0);
+            for c in set_bits(adjacent_a & after_a & !pair) {
+                let opposite_c = self.opposite_after.get(c).copied().unwrap_or(0);
+                for d in set_bits(opposite_c & adjacent_b & !pair) {
+                    let lines = &self.lines;
+                    let sides_set = pair | line_bit(c) | line_bit(d);
+                    let borders = (sides_set & self.border_lines).count_ones() as usize;
+                    if borders > 2 {
+                        continue;
+                    }
+                    let cross = &self.crossings;
+                    let (Some(p0), Some(p1), Some(p2), Some(p3)) = (
+                        cross[a * n + c],
+                        cross[c * n + b],
+                        cross[b * n + d],
+                        cross[d * n + a],
+                    ) else {
+                        continue;
+                    };
+                    let corners = [p0, p1, p2, p3];
+                    if corners.iter().any(|p| {
+                        p.0 < -OUTSIDE_SLACK * w
+                            || p.1 < -OUTSIDE_SLACK * h
+                            || p.0 > (1.0 + OUTSIDE_SLACK) * w
+                            || p.1 > (1.0 + OUTSIDE_SLACK) * h
+                    }) {
+                        continue;
+                    }
+                    if !is_convex(&corners) {
+                        continue;
+                    }
+                    let area = polygon_area(&corners);
+                    if area < min_area {
+                        continue;
+                    }
+                    // Sides in cyclic order: a (p3->p0), c (p0->p1), b (p1->p2), d (p2->p3).
+                    let sides = [(a, p3, p0), (c, p0, p1), (b, p1, p2), (d, p2, p3)];
+                    let Some(support) = side_support(lines, &sides) else {
+                        continue;
+                    };
+                    // Printed boxes inside a document (photo, chip, barcode, title band) are outlined as
+                    // crisply as the document itself: the document is the big one.
+                    let size = (area / (SIZE_FULL_FRAC * w * h))
+                        .min(1.0)
+                        .powf(SIZE_EXPONENT);
+                    let bar = top_scores[SHORTLIST - 1].max(MIN_CANDIDATE_SCORE);
+                    if support * size <= bar {
+                        continue;
+                    }
+                    let prior = if borders > 0 {
+                        PORTRAIT_PRIOR
+                    } else {
+                        shape_prior(&corners, work, kind)
+                    };
+                    let confidence = support * (0.35 + 0.65 * prior);
+                    let score = confidence * size;
+                    if score > bar {
+                        insert_score(&mut top_scores, score);
+                        self.candidates.push(Candidate {
+                            lines: [a, c, b, d],
+                            corners,
+                            score,
+                            confidence,
+                            area,
+                            run_on_sides: 0,
+                        });
+                    }
                 }
             }
         }
@@ -272,6 +292,28 @@ impl Locator {
         }
         best
     }
+}
+
+/// A set of lines by index, one bit each: every line the finder returns fits.
+type LineSet = u64;
+const _: () = assert!(
+    MAX_LINES + 4 <= LineSet::BITS as usize,
+    "lines must fit a LineSet"
+);
+
+fn line_bit(i: usize) -> LineSet {
+    1u64.checked_shl(i as u32).unwrap_or(0)
+}
+
+/// The indices in `set`, lowest first.
+fn set_bits(mut set: LineSet) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let i = set.trailing_zeros();
+        (set != 0).then(|| {
+            set &= set - 1;
+            i as usize
+        })
+    })
 }
 
 /// Keeps `top` sorted best first with `score` in its place (the last one drops out).
