@@ -122,13 +122,15 @@ pub struct LineFinder {
 }
 
 impl LineFinder {
-    /// Finds up to `max_lines` lines with at least `min_votes` votes, strongest first, plus the
+    /// Finds up to `max_lines` lines that end, and lines that cross the whole frame in the places
+    /// left plus `max_through`, each with at least `min_votes` votes, longest run first, plus the
     /// four frame borders.
     pub fn find(
         &mut self,
         work: &WorkImage,
         min_votes: u32,
         max_lines: usize,
+        max_through: usize,
         out: &mut Vec<Line>,
     ) {
         out.clear();
@@ -243,16 +245,25 @@ impl LineFinder {
                 self.ranked.push(line);
             }
         }
-        // Lines unbroken from frame edge to frame edge are background structure (stripes, table
-        // and wall edges): a document side ends at the document's corners unless the document
-        // runs off the frame, so those rank after every line that ends.
+        // Lines unbroken from frame edge to frame edge are mostly background structure (stripes,
+        // table and wall edges): a document side ends at the document's corners unless the
+        // document runs off the frame, so those rank after every line that ends in their
+        // orientation. They have places of their own: the side of a passport's data page runs on
+        // along the facing page and can cross the whole frame, and a textured background's
+        // ending lines (grass) would otherwise fill every place first.
         self.ranked
             .sort_by_key(|l| (l.is_through(), std::cmp::Reverse(l.run)));
         // Cap each orientation so one texture cannot crowd out the document's other sides.
         let mut per_orientation = [0usize; ANGLE_BINS / ORIENTATION_BUCKET_DEG];
+        let mut ending_kept = 0;
         for line in self.ranked.drain(..) {
-            if out.len() >= max_lines {
+            // Ending lines sort first: through lines take the places they left, and their own.
+            if out.len() >= max_lines + max_through {
                 break;
+            }
+            let through = line.is_through();
+            if !through && ending_kept >= max_lines {
+                continue;
             }
             let b = (line.theta.to_degrees().round() as usize).min(ANGLE_BINS - 1);
             let bucket = &mut per_orientation[b / ORIENTATION_BUCKET_DEG];
@@ -261,6 +272,7 @@ impl LineFinder {
                 continue;
             }
             *bucket += 1;
+            ending_kept += usize::from(!through);
             out.push(line);
         }
         let (wf, hf) = ((w - 1) as f32, (h - 1) as f32);

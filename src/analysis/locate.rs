@@ -9,8 +9,10 @@ use super::pose;
 use super::spec::{DocKind, KindChoice};
 use super::work::WorkImage;
 
-/// Lines kept from the Hough transform (plus the four frame borders).
+/// Lines kept from the Hough transform: ending ones, lines across the whole frame (plus the four
+/// frame borders).
 const MAX_LINES: usize = 50;
+const MAX_THROUGH_LINES: usize = 6;
 /// A line needs this fraction of the working image's short side in votes.
 const MIN_VOTES_FRAC: f32 = 0.07;
 /// Opposite sides of a document in perspective stay within this angle of each other (degrees).
@@ -112,8 +114,13 @@ impl Locator {
     ) -> Option<Located> {
         let short = work.width.min(work.height) as f32;
         let min_votes = (MIN_VOTES_FRAC * short).max(8.0) as u32;
-        self.finder
-            .find(work, min_votes, MAX_LINES, &mut self.lines);
+        self.finder.find(
+            work,
+            min_votes,
+            MAX_LINES,
+            MAX_THROUGH_LINES,
+            &mut self.lines,
+        );
         self.collect_pairs();
         self.collect_candidates(work, kind);
         let best = self.pick(work)?;
@@ -297,7 +304,7 @@ impl Locator {
 /// A set of lines by index, one bit each: every line the finder returns fits.
 type LineSet = u64;
 const _: () = assert!(
-    MAX_LINES + 4 <= LineSet::BITS as usize,
+    MAX_LINES + MAX_THROUGH_LINES + 4 <= LineSet::BITS as usize,
     "lines must fit a LineSet"
 );
 
