@@ -74,6 +74,9 @@ fn scene(rng: &mut Rng, index: u64) -> (SceneSpec, Fault) {
             hfov_deg: DEFAULT_HFOV_DEG,
         },
         noise: rng.range(0.5, 3.0),
+        // Every other passport open in its booklet, as passports are photographed (chosen by
+        // index so the other scenes' random draws stay as they were).
+        booklet: index.is_multiple_of(2),
         ..SceneSpec::default()
     };
     match fault {

@@ -56,6 +56,19 @@ const TEXTURE_CACHE_LEN: usize = 4;
 /// highlight added at least this much linear light.
 const GLARE_CLIP_LEVEL: u8 = 250;
 const GLARE_MIN_ADDED: f32 = 0.01;
+/// An open passport booklet: the cover shows this far beyond the pages (mm), the fold between
+/// the pages darkens this much at its deepest, over about this distance (mm).
+const BOOKLET_COVER_RIM_MM: f32 = 3.0;
+const BOOKLET_COVER_RADIUS_MM: f32 = 4.0;
+const BOOKLET_FOLD_SHADE: f32 = 0.3;
+const BOOKLET_FOLD_MM: f32 = 2.5;
+/// Passport cover colours, linear light: burgundy, navy, dark green, black.
+const BOOKLET_COVERS: [[f32; 3]; 4] = [
+    [0.20, 0.02, 0.04],
+    [0.02, 0.03, 0.12],
+    [0.02, 0.09, 0.04],
+    [0.015, 0.015, 0.015],
+];
 /// Corner occlusion is judged at the page point this far in from both edges (mm): inside the
 /// rounded corner, where a reader would look for it.
 const CORNER_PROBE_INSET_MM: f32 = 2.5;
@@ -170,6 +183,9 @@ pub struct SceneSpec {
     pub noise: f32,
     /// Use this page image instead of the procedural document (stretched onto the page outline).
     pub document_image: Option<Arc<RgbImage>>,
+    /// A passport data page shown in its open booklet: the facing page above it (its sides run
+    /// on along the page's sides) and the cover's rim around both. Ignored for ID-1 cards.
+    pub booklet: bool,
 }
 
 impl Default for SceneSpec {
@@ -190,6 +206,7 @@ impl Default for SceneSpec {
             shadow: None,
             noise: 1.5,
             document_image: None,
+            booklet: false,
         }
     }
 }
@@ -502,11 +519,21 @@ fn draw_document(
 ) {
     let (w_mm, h_mm) = spec.kind.size_mm();
     let radius = corner_radius(spec.kind);
-    let (lo, hi) = camera::corners(spec.kind, &g.doc_to_frame).bounds();
-    let x0 = (lo.x - 2.0).floor().clamp(0.0, w as f32) as usize;
-    let x1 = (hi.x + 2.0).ceil().clamp(0.0, w as f32) as usize;
-    let y0 = (lo.y - 2.0).floor().clamp(0.0, h as f32) as usize;
-    let y1 = (hi.y + 2.0).ceil().clamp(0.0, h as f32) as usize;
+    let booklet = (spec.booklet && spec.kind == DocKind::Td3)
+        .then(|| rng::Rng::derived(spec.seed, 60).pick(&BOOKLET_COVERS, BOOKLET_COVERS[0]));
+    let (x0, x1, y0, y1) = match booklet {
+        // The booklet can reach behind the camera's plane: draw wherever the frame may show it.
+        Some(_) => (0, w, 0, h),
+        None => {
+            let (lo, hi) = camera::corners(spec.kind, &g.doc_to_frame).bounds();
+            (
+                (lo.x - 2.0).floor().clamp(0.0, w as f32) as usize,
+                (hi.x + 2.0).ceil().clamp(0.0, w as f32) as usize,
+                (lo.y - 2.0).floor().clamp(0.0, h as f32) as usize,
+                (hi.y + 2.0).ceil().clamp(0.0, h as f32) as usize,
+            )
+        }
+    };
     if x0 >= x1 || y0 >= y1 {
         return;
     }
@@ -540,12 +567,30 @@ fn draw_document(
                 };
                 let mm_per_px = camera::jacobian_det(m, px, py).sqrt() as f32;
                 let (xm, ym) = (xm as f32, ym as f32);
-                let sd = rounded_rect_sd(xm, ym, w_mm, h_mm, radius);
-                let alpha = (0.5 - sd / mm_per_px.max(1e-6)).clamp(0.0, 1.0);
+                let coverage = |sd: f32| (0.5 - sd / mm_per_px.max(1e-6)).clamp(0.0, 1.0);
+                let alpha = coverage(rounded_rect_sd(xm, ym, w_mm, h_mm, radius));
+                if let (Some(cover), Some(p)) = (booklet, row.get_mut(x)) {
+                    let rim = BOOKLET_COVER_RIM_MM;
+                    let (bx, by) = (xm + rim, ym + h_mm + rim);
+                    let (bw, bh) = (w_mm + 2.0 * rim, 2.0 * h_mm + 2.0 * rim);
+                    let cover_alpha =
+                        coverage(rounded_rect_sd(bx, by, bw, bh, BOOKLET_COVER_RADIUS_MM));
+                    let facing_alpha = coverage(rounded_rect_sd(xm, ym + h_mm, w_mm, h_mm, radius));
+                    let fold = 1.0 - BOOKLET_FOLD_SHADE * (-ym.abs() / BOOKLET_FOLD_MM).exp();
+                    // A visa page: pale paper with a faint wave print.
+                    let wave = 1.0 + 0.03 * (0.9 * xm + 3.0 * (0.25 * ym).sin()).sin();
+                    let facing = [0.80, 0.81, 0.74].map(|c| c * wave * fold);
+                    for (layer, a) in [(cover, cover_alpha), (facing, facing_alpha)] {
+                        *p = [0, 1, 2].map(|k| p[k] + (layer[k] * gain[k] - p[k]) * a);
+                    }
+                }
                 if alpha <= 0.0 {
                     continue;
                 }
                 let mut light = 1.0;
+                if booklet.is_some() {
+                    light -= BOOKLET_FOLD_SHADE * (-ym.abs() / BOOKLET_FOLD_MM).exp();
+                }
                 if let Some((s, c, sn)) = shadow {
                     let t = ((xm - w_mm / 2.0) * c + (ym - h_mm / 2.0) * sn) / w_mm + 0.5;
                     let d = (t - s.position).abs();

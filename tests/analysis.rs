@@ -285,3 +285,39 @@ fn a_card_held_square_over_slats_is_found() {
     }
     assert!(found >= 7, "found {found} of {}", seeds.count());
 }
+
+/// A passport open in its booklet, low in the frame: the facing page above carries the data
+/// page's sides on to the frame's top edge (they run on past the page's corners and cross the
+/// whole frame), and the cover's dark rim gives a second edge a few pixels outside each side.
+/// The data page is outlined, not the cover nor the facing page, at rolls from -2 to 3 degrees
+/// (square to the frame, the page's edge and the rim's are two peaks 8 px apart in one column).
+#[test]
+fn a_passport_open_in_its_booklet_is_outlined_by_its_data_page() {
+    for seed in 1..=6 {
+        let spec = SceneSpec {
+            kind: idshot::analysis::DocKind::Td3,
+            seed,
+            background: idshot::scene::Background::Foliage,
+            booklet: true,
+            placement: idshot::scene::Placement::Pose {
+                center: (0.5, 0.6),
+                fill: 0.55,
+                pitch_deg: 0.0,
+                yaw_deg: 0.0,
+                roll_deg: 4.0 - seed as f32,
+                hfov_deg: idshot::scene::DEFAULT_HFOV_DEG,
+            },
+            ..SceneSpec::default()
+        };
+        let scene = render(&spec);
+        let report = Analyzer::new(Spec::default()).analyze(&scene.image);
+        let doc = report.document.expect("data page found");
+        let error = max_corner_error(&doc.quad, &scene.truth.corners);
+        assert!(
+            error < 6.0,
+            "seed {seed}: corners off by {error:.1} px: {:?} vs {:?}",
+            doc.quad,
+            scene.truth.corners
+        );
+    }
+}

@@ -473,3 +473,44 @@ fn off_frame_page_reports_partial_fill_and_out_of_frame_corners() {
         r.truth.fill
     );
 }
+
+/// An open booklet: the truth is still the data page; above it lies the pale facing page, around
+/// both the cover's dark rim, beyond the rim the background; an ID card ignores the flag.
+#[test]
+fn a_booklet_shows_the_facing_page_above_and_the_cover_rim_around_the_data_page() {
+    let spec = |booklet, kind| SceneSpec {
+        background: Background::Plain([120, 160, 120]),
+        placement: pose((0.5, 0.65), 0.45, 0.0, 0.0, 0.0),
+        blur_px: 0.0,
+        noise: 0.0,
+        kind,
+        booklet,
+        ..small(SceneSpec::default())
+    };
+    let open = render(&spec(true, DocKind::Td3));
+    let closed = render(&spec(false, DocKind::Td3));
+    assert_eq!(open.truth.corners, closed.truth.corners);
+    let at = |x_mm: f32, y_mm: f32| {
+        let p = page_point(&open.truth, x_mm, y_mm).expect("page point");
+        (luma(&open.image, p.x, p.y), luma(&closed.image, p.x, p.y))
+    };
+    let (facing, background) = at(62.5, -30.0);
+    assert!(
+        facing > 170.0 && background < 160.0,
+        "facing page {facing}, background {background}"
+    );
+    for (x_mm, y_mm) in [(-1.5, 44.0), (126.5, 44.0), (62.5, 89.5)] {
+        let (rim, background) = at(x_mm, y_mm);
+        assert!(
+            rim < 60.0 && background > 90.0,
+            "rim at ({x_mm}, {y_mm}): {rim} vs {background}"
+        );
+    }
+    let (beyond, background) = at(-6.0, 44.0);
+    assert!(
+        (beyond - background).abs() < 2.0,
+        "beyond the rim {beyond} vs {background}"
+    );
+    let card = render(&spec(true, DocKind::Id1));
+    assert_eq!(card.image, render(&spec(false, DocKind::Id1)).image);
+}

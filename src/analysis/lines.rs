@@ -281,6 +281,25 @@ impl LineFinder {
         }
     }
 
+    /// Where in rho the raw votes summed into cell (b, r) lie: the cell's centre moved by their
+    /// centroid. Summing three bins widens each line's peak into a three-cell plateau; measured
+    /// from plateau ends, two edges 8 px apart (a passport page's edge and its cover's rim)
+    /// would count as one line.
+    fn raw_rho(&self, b: usize, r: usize, rho_bins: usize) -> f32 {
+        let raw = |r: usize| {
+            let cell = (r < rho_bins)
+                .then(|| self.smoothed.get(b * rho_bins + r))
+                .flatten();
+            cell.copied().unwrap_or(0) as f32
+        };
+        let (before, at, after) = (raw(r.wrapping_sub(1)), raw(r), raw(r + 1));
+        let total = before + at + after;
+        if total <= 0.0 {
+            return r as f32;
+        }
+        r as f32 + (after - before) / total
+    }
+
     /// A local maximum within PEAK_NMS_ANGLE and PEAK_NMS_RHO, counting only neighbours that are
     /// also within PEAK_NMS_RHO of it at the image centre `centre`. rho is measured from the image
     /// corner, so two lines that cross near that corner (a card's edge and a grain line 4 degrees
@@ -297,7 +316,7 @@ impl LineFinder {
             return false;
         };
         // Signed distance of the image centre from this cell's line.
-        let here = centre.0 * cos + centre.1 * sin - (r as f32 - diag as f32);
+        let here = centre.0 * cos + centre.1 * sin - (self.raw_rho(b, r, rho_bins) - diag as f32);
         for db in -PEAK_NMS_ANGLE..=PEAK_NMS_ANGLE {
             let mut bb = b as i32 + db;
             let mut rr = r as i32;
@@ -319,7 +338,8 @@ impl LineFinder {
                 let Some(&(c2, s2)) = self.trig.get(bb as usize) else {
                     continue;
                 };
-                let there = centre.0 * c2 + centre.1 * s2 - (r2 as f32 - diag as f32);
+                let there = centre.0 * c2 + centre.1 * s2
+                    - (self.raw_rho(bb as usize, r2 as usize, rho_bins) - diag as f32);
                 // Across the angle wrap the neighbour's normal points the other way.
                 let apart = if cos * c2 + sin * s2 >= 0.0 {
                     here - there

@@ -57,6 +57,14 @@ const RUN_ON_FRAC: f32 = 0.12;
 const RUN_ON_MIN_PX: f32 = 6.0;
 /// The edge runs on when this fraction of the stretch past the corner carries support.
 const RUN_ON_SUPPORT: f32 = 0.6;
+/// The rim test looks this fraction of the outline's longest side inside each side (a passport
+/// cover's rim of ~3 mm is 2.4% of the page's width), at RIM_SAMPLES points along its middle;
+/// a side is on a rim when RIM_DARK_SHARE of them are darker than RIM_DARK_RATIO of the paper.
+const RIM_PROBE_FRAC: f32 = 0.012;
+const RIM_PROBE_MIN_PX: f32 = 2.0;
+const RIM_SAMPLES: usize = 16;
+const RIM_DARK_RATIO: f32 = 0.55;
+const RIM_DARK_SHARE: f32 = 0.75;
 /// How many of the best candidates get the content test.
 const SHORTLIST: usize = 8;
 /// Candidates scoring below this are not worth a look.
@@ -82,8 +90,10 @@ struct Candidate {
     /// How sure the outline is a document: edge support, shape and content.
     confidence: f32,
     area: f32,
-    /// Sides whose edge runs on past the corners (filled in for the shortlist only).
+    /// Sides whose edge runs on past the corners, and sides lined inside by a dark rim (both
+    /// filled in for the shortlist only).
     run_on_sides: u8,
+    rim_sides: u8,
 }
 
 /// The locator's reusable state.
@@ -242,6 +252,7 @@ impl Locator {
                             confidence,
                             area,
                             run_on_sides: 0,
+                            rim_sides: 0,
                         });
                     }
                 }
@@ -258,8 +269,9 @@ impl Locator {
         self.candidates.truncate(SHORTLIST.max(1) * 4);
         let mut best: Option<Candidate> = None;
         for cand in self.candidates.iter_mut().take(SHORTLIST) {
-            let content = content_factor(work, &cand.corners);
+            let (content, paper) = content_factor(work, &cand.corners);
             cand.run_on_sides = run_on_sides(&self.lines, cand);
+            cand.rim_sides = rim_sides(work, &cand.corners, paper);
             cand.score *= content;
             cand.confidence *= content;
         }
@@ -283,12 +295,14 @@ impl Locator {
                     std::cmp::Ordering::Less => true,
                     std::cmp::Ordering::Greater => false,
                     // Outlines of nearly the same size are one document with a side in doubt (a
-                    // grain line, a shadow next to the edge): the better-supported one wins.
+                    // grain line, a shadow next to the edge, a passport cover's rim around the
+                    // page): the one with fewer sides on a dark rim, then the better-supported
+                    // one, wins.
                     std::cmp::Ordering::Equal
                         if cand.area.min(b.area)
                             >= SAME_SIZE_AREA_RATIO * cand.area.max(b.area) =>
                     {
-                        cand.score > b.score
+                        (cand.rim_sides, -cand.score) < (b.rim_sides, -b.score)
                     }
                     std::cmp::Ordering::Equal => cand.area > b.area,
                 }
@@ -368,12 +382,18 @@ fn side_support(lines: &[Line], sides: &[Side; 4]) -> Option<f32> {
 }
 
 /// How many sides have an edge that runs on past their corners.
+///
+/// A passport's data page is the exception: its booklet's facing page has the same width, so the
+/// two sides that meet the fold both run on past the fold's corners, and only there. Such a pair
+/// is the page in its booklet, not two background lines, and does not count.
 fn run_on_sides(lines: &[Line], cand: &Candidate) -> u8 {
     let c = cand.corners;
-    // Sides in cyclic order, as in collect_candidates: a (p3->p0), c (p0->p1), b (p1->p2), d (p2->p3).
+    // Sides in cyclic order, as in collect_candidates: side k runs from corner k - 1 to corner k,
+    // a (p3->p0), c (p0->p1), b (p1->p2), d (p2->p3).
     let ends = [(c[3], c[0]), (c[0], c[1]), (c[1], c[2]), (c[2], c[3])];
-    let mut count = 0;
-    for (&k, (p, q)) in cand.lines.iter().zip(ends) {
+    // Per side, whether its edge runs on past its start and its end corner (None: not seen).
+    let mut past: [[Option<bool>; 2]; 4] = [[None; 2]; 4];
+    for ((&k, (p, q)), verdict) in cand.lines.iter().zip(ends).zip(past.iter_mut()) {
         let Some(line) = lines.get(k) else {
             continue;
         };
@@ -392,14 +412,31 @@ fn run_on_sides(lines: &[Line], cand: &Candidate) -> u8 {
             let same = if side_pos >= side_neg { pos } else { neg };
             (vis >= 0.5 * ext).then_some(same as f32 >= RUN_ON_SUPPORT * vis)
         };
-        // Ends whose stretch lies off the frame say nothing; every end that can be seen must run on.
-        let verdicts = [runs_on(lo - ext, lo), runs_on(hi, hi + ext)];
-        let seen = verdicts.iter().flatten().count();
-        if seen > 0 && verdicts.iter().flatten().all(|&r| r) {
-            count += 1;
+        let (before, after) = (runs_on(lo - ext, lo), runs_on(hi, hi + ext));
+        *verdict = if tp <= tq {
+            [before, after]
+        } else {
+            [after, before]
+        };
+    }
+    // Ends that can be seen must all run on; a side with no end in view says nothing.
+    let runs_on =
+        |v: &[Option<bool>; 2]| v.iter().flatten().count() > 0 && v.iter().flatten().all(|&r| r);
+    let mut counted = past.map(|v| runs_on(&v));
+    for fold in 0..4 {
+        // The sides before and after side `fold` meet it at its start and end corners.
+        let (before, after) = ((fold + 3) % 4, (fold + 1) % 4);
+        let (Some(b), Some(a)) = (past.get(before), past.get(after)) else {
+            continue;
+        };
+        let past_fold = b[1] == Some(true) && a[0] == Some(true);
+        let past_far_end = b[0] == Some(true) || a[1] == Some(true);
+        if past_fold && !past_far_end {
+            counted[before] = false;
+            counted[after] = false;
         }
     }
-    count
+    counted.iter().filter(|&&c| c).count() as u8
 }
 
 /// How well the outline's rectified aspect matches a document format (1 = exactly).
@@ -443,8 +480,8 @@ fn shape_prior(corners: &[(f32, f32); 4], work: &WorkImage, kind: KindChoice) ->
 
 /// Documents carry print: text, a photo, lines of ink clearly darker than the paper around them.
 /// Plain objects of the same shape (a book cover, a phone) carry none. Returns a factor in
-/// CONTENT_FLOOR..=1 from the share of sample points that are ink.
-fn content_factor(work: &WorkImage, c: &[(f32, f32); 4]) -> f32 {
+/// CONTENT_FLOOR..=1 from the share of sample points that are ink, and the paper's luma.
+fn content_factor(work: &WorkImage, c: &[(f32, f32); 4]) -> (f32, f32) {
     const GRID: (usize, usize) = (48, 30);
     let mut lumas: Vec<u8> = Vec::with_capacity(GRID.0 * GRID.1);
     for j in 0..GRID.1 {
@@ -460,14 +497,73 @@ fn content_factor(work: &WorkImage, c: &[(f32, f32); 4]) -> f32 {
         }
     }
     if lumas.len() < 16 {
-        return CONTENT_FLOOR;
+        return (CONTENT_FLOOR, 0.0);
     }
     let mut sorted = lumas.clone();
     sorted.sort_unstable();
     let paper = sorted[sorted.len() * 3 / 4] as f32;
     let ink_level = INK_RATIO * paper - INK_MARGIN.min(INK_MARGIN_OF_PAPER * paper);
     let ink = lumas.iter().filter(|&&l| (l as f32) < ink_level).count() as f32 / lumas.len() as f32;
-    CONTENT_FLOOR + (1.0 - CONTENT_FLOOR) * (ink / CONTENT_FULL_INK).min(1.0)
+    (
+        CONTENT_FLOOR + (1.0 - CONTENT_FLOOR) * (ink / CONTENT_FULL_INK).min(1.0),
+        paper,
+    )
+}
+
+/// How many sides are lined inside by a dark band: sample points just inside the side, along its
+/// middle, mostly much darker than the outline's paper. An open passport's cover shows a few
+/// millimetres around the page; an outline that closes on the cover's outer edge instead of the
+/// page's has such a side, the page's own outline does not (a document's print keeps a light
+/// margin at its edge).
+fn rim_sides(work: &WorkImage, c: &[(f32, f32); 4], paper: f32) -> u8 {
+    let longest = (0..4)
+        .map(|i| {
+            let (a, b) = (c[i], c[(i + 1) % 4]);
+            ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
+        })
+        .fold(0.0f32, f32::max);
+    let inset = (RIM_PROBE_FRAC * longest).max(RIM_PROBE_MIN_PX);
+    let centre = (
+        c.iter().map(|p| p.0).sum::<f32>() / 4.0,
+        c.iter().map(|p| p.1).sum::<f32>() / 4.0,
+    );
+    let dark_level = RIM_DARK_RATIO * paper;
+    let mut count = 0;
+    for i in 0..4 {
+        let (a, b) = (c[i], c[(i + 1) % 4]);
+        let len = ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt().max(1e-3);
+        // The side's unit normal, turned toward the outline's centre.
+        let mut normal = (-(b.1 - a.1) / len, (b.0 - a.0) / len);
+        let mid = lerp(a, b, 0.5);
+        if (centre.0 - mid.0) * normal.0 + (centre.1 - mid.1) * normal.1 < 0.0 {
+            normal = (-normal.0, -normal.1);
+        }
+        let (mut dark, mut seen) = (0, 0);
+        for k in 0..RIM_SAMPLES {
+            let t = 0.15 + 0.7 * (k as f32 + 0.5) / RIM_SAMPLES as f32;
+            let p = lerp(a, b, t);
+            let (x, y) = (
+                (p.0 + inset * normal.0).round(),
+                (p.1 + inset * normal.1).round(),
+            );
+            if x < 0.0 || y < 0.0 || x >= work.width as f32 || y >= work.height as f32 {
+                continue;
+            }
+            seen += 1;
+            let luma = work
+                .luma
+                .get(work.idx(x as usize, y as usize))
+                .copied()
+                .unwrap_or(0);
+            if (luma as f32) < dark_level {
+                dark += 1;
+            }
+        }
+        if seen >= RIM_SAMPLES / 2 && dark as f32 >= RIM_DARK_SHARE * seen as f32 {
+            count += 1;
+        }
+    }
+    count
 }
 
 fn lerp(a: (f32, f32), b: (f32, f32), t: f32) -> (f32, f32) {
