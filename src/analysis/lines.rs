@@ -115,6 +115,8 @@ pub struct LineFinder {
     /// Votes per (angle, rho) cell: u16 holds them (a cell gets at most a few votes per pixel of
     /// the working image's diagonal) and halves the memory cleared and touched each frame.
     acc: Vec<u16>,
+    /// The votes of three neighbouring rho cells summed: peaks are found and ranked on these,
+    /// and placed by the raw votes under them.
     smoothed: Vec<u16>,
     trig: Vec<(f32, f32)>,
     peaks: Vec<(u32, usize, usize)>,
@@ -191,12 +193,11 @@ impl LineFinder {
                 *o = (a as u32 + b as u32 + c as u32).min(u16::MAX as u32) as u16;
             }
         }
-        std::mem::swap(&mut self.acc, &mut self.smoothed);
         // Local maxima (angle wraps: bin 179 neighbours bin 0 with rho negated).
         self.peaks.clear();
         for b in 0..ANGLE_BINS {
             for r in 0..rho_bins {
-                let v = self.acc[b * rho_bins + r] as u32;
+                let v = self.smoothed[b * rho_bins + r] as u32;
                 if v < min_votes {
                     continue;
                 }
@@ -282,13 +283,13 @@ impl LineFinder {
     }
 
     /// Where in rho the raw votes summed into cell (b, r) lie: the cell's centre moved by their
-    /// centroid. Summing three bins widens each line's peak into a three-cell plateau; measured
+    /// centroid (`acc` holds the raw votes). Summing three bins widens each line's peak into a three-cell plateau; measured
     /// from plateau ends, two edges 8 px apart (a passport page's edge and its cover's rim)
     /// would count as one line.
     fn raw_rho(&self, b: usize, r: usize, rho_bins: usize) -> f32 {
         let raw = |r: usize| {
             let cell = (r < rho_bins)
-                .then(|| self.smoothed.get(b * rho_bins + r))
+                .then(|| self.acc.get(b * rho_bins + r))
                 .flatten();
             cell.copied().unwrap_or(0) as f32
         };
@@ -330,7 +331,7 @@ impl LineFinder {
                 if r2 < 0 || r2 >= rho_bins as i32 || (db == 0 && dr == 0) {
                     continue;
                 }
-                let o = self.acc[bb as usize * rho_bins + r2 as usize] as u32;
+                let o = self.smoothed[bb as usize * rho_bins + r2 as usize] as u32;
                 // Ties broken by position so a flat top yields one peak.
                 if o < v || (o == v && (db, dr) > (0, 0)) {
                     continue;

@@ -174,9 +174,6 @@ impl Locator {
     /// visit only the pairs that pass the angle tests (a few in ten of all pairs of pairs).
     fn collect_candidates(&mut self, work: &WorkImage, kind: KindChoice) {
         self.candidates.clear();
-        let (w, h) = (work.width as f32, work.height as f32);
-        let min_area = MIN_AREA_FRAC * w * h;
-        let n = self.lines.len();
         // Only the SHORTLIST best scores reach the content test: a candidate whose score cannot
         // beat the current SHORTLIST-th best is dropped before its pose is estimated.
         let mut top_scores = [0.0f32; SHORTLIST];
@@ -191,73 +188,76 @@ impl Locator {
             for c in set_bits(adjacent_a & after_a & !pair) {
                 let opposite_c = self.opposite_after.get(c).copied().unwrap_or(0);
                 for d in set_bits(opposite_c & adjacent_b & !pair) {
-                    let lines = &self.lines;
-                    let sides_set = pair | line_bit(c) | line_bit(d);
-                    let borders = (sides_set & self.border_lines).count_ones() as usize;
-                    if borders > 2 {
-                        continue;
-                    }
-                    let cross = &self.crossings;
-                    let (Some(p0), Some(p1), Some(p2), Some(p3)) = (
-                        cross[a * n + c],
-                        cross[c * n + b],
-                        cross[b * n + d],
-                        cross[d * n + a],
-                    ) else {
-                        continue;
-                    };
-                    let corners = [p0, p1, p2, p3];
-                    if corners.iter().any(|p| {
-                        p.0 < -OUTSIDE_SLACK * w
-                            || p.1 < -OUTSIDE_SLACK * h
-                            || p.0 > (1.0 + OUTSIDE_SLACK) * w
-                            || p.1 > (1.0 + OUTSIDE_SLACK) * h
-                    }) {
-                        continue;
-                    }
-                    if !is_convex(&corners) {
-                        continue;
-                    }
-                    let area = polygon_area(&corners);
-                    if area < min_area {
-                        continue;
-                    }
-                    // Sides in cyclic order: a (p3->p0), c (p0->p1), b (p1->p2), d (p2->p3).
-                    let sides = [(a, p3, p0), (c, p0, p1), (b, p1, p2), (d, p2, p3)];
-                    let Some(support) = side_support(lines, &sides) else {
-                        continue;
-                    };
-                    // Printed boxes inside a document (photo, chip, barcode, title band) are outlined as
-                    // crisply as the document itself: the document is the big one.
-                    let size = (area / (SIZE_FULL_FRAC * w * h))
-                        .min(1.0)
-                        .powf(SIZE_EXPONENT);
                     let bar = top_scores[SHORTLIST - 1].max(MIN_CANDIDATE_SCORE);
-                    if support * size <= bar {
-                        continue;
-                    }
-                    let prior = if borders > 0 {
-                        PORTRAIT_PRIOR
-                    } else {
-                        shape_prior(&corners, work, kind)
-                    };
-                    let confidence = support * (0.35 + 0.65 * prior);
-                    let score = confidence * size;
-                    if score > bar {
-                        insert_score(&mut top_scores, score);
-                        self.candidates.push(Candidate {
-                            lines: [a, c, b, d],
-                            corners,
-                            score,
-                            confidence,
-                            area,
-                            run_on_sides: 0,
-                            rim_sides: 0,
-                        });
+                    if let Some(cand) = self.outline([a, c, b, d], work, kind, bar) {
+                        insert_score(&mut top_scores, cand.score);
+                        self.candidates.push(cand);
                     }
                 }
             }
         }
+    }
+
+    /// The outline closed by `sides` (in cyclic order), when it is a plausible document scoring
+    /// above `bar`.
+    fn outline(
+        &self,
+        sides: [usize; 4],
+        work: &WorkImage,
+        kind: KindChoice,
+        bar: f32,
+    ) -> Option<Candidate> {
+        let [a, c, b, d] = sides;
+        let sides_set = sides.iter().fold(0, |set, &k| set | line_bit(k));
+        let borders = (sides_set & self.border_lines).count_ones();
+        if borders > 2 {
+            return None;
+        }
+        let (w, h) = (work.width as f32, work.height as f32);
+        let n = self.lines.len();
+        let cross = |i: usize, j: usize| self.crossings.get(i * n + j).copied().flatten();
+        let corners = [cross(a, c)?, cross(c, b)?, cross(b, d)?, cross(d, a)?];
+        let outside = |p: &(f32, f32)| {
+            p.0 < -OUTSIDE_SLACK * w
+                || p.1 < -OUTSIDE_SLACK * h
+                || p.0 > (1.0 + OUTSIDE_SLACK) * w
+                || p.1 > (1.0 + OUTSIDE_SLACK) * h
+        };
+        if corners.iter().any(outside) || !is_convex(&corners) {
+            return None;
+        }
+        let area = polygon_area(&corners);
+        if area < MIN_AREA_FRAC * w * h {
+            return None;
+        }
+        let [p0, p1, p2, p3] = corners;
+        // Sides in cyclic order: a (p3->p0), c (p0->p1), b (p1->p2), d (p2->p3).
+        let ends = [(a, p3, p0), (c, p0, p1), (b, p1, p2), (d, p2, p3)];
+        let support = side_support(&self.lines, &ends)?;
+        // Printed boxes inside a document (photo, chip, barcode, title band) are outlined as
+        // crisply as the document itself: the document is the big one.
+        let size = (area / (SIZE_FULL_FRAC * w * h))
+            .min(1.0)
+            .powf(SIZE_EXPONENT);
+        if support * size <= bar {
+            return None;
+        }
+        let prior = if borders > 0 {
+            PORTRAIT_PRIOR
+        } else {
+            shape_prior(&corners, work, kind)
+        };
+        let confidence = support * (0.35 + 0.65 * prior);
+        let score = confidence * size;
+        (score > bar).then_some(Candidate {
+            lines: sides,
+            corners,
+            score,
+            confidence,
+            area,
+            run_on_sides: 0,
+            rim_sides: 0,
+        })
     }
 
     fn pick(&mut self, work: &WorkImage) -> Option<Candidate> {
