@@ -72,7 +72,6 @@ fn glare_patch_fails_glare() {
 }
 
 #[test]
-#[ignore = "known gap: a card at a quarter of the frame's width is not located yet (see issue 2's note)"]
 fn a_far_card_asks_to_move_closer() {
     let spec = SceneSpec {
         placement: centred(0.25, 0.0),

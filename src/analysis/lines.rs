@@ -29,6 +29,9 @@ const THROUGH_PEAKS_PER_ORIENTATION: usize = 6;
 /// Peaks profiled per orientation bucket at most (each profile walks the line; 64 cost 30% more
 /// time on textured scenes and found nothing more on the dev frames).
 const PEAKS_EXAMINED_PER_ORIENTATION: usize = 24;
+/// Peaks walked in all, through lines past their share included: bounds the time a frame full of
+/// parallel background lines can take.
+const MAX_WALKS: usize = 240;
 /// Gaps up to this many pixels do not break a run (noise, a printed mark at the edge).
 const RUN_MAX_GAP: u32 = 4;
 /// A line's longest run must reach this fraction of the vote threshold.
@@ -214,6 +217,7 @@ impl LineFinder {
         const BUCKETS: usize = ANGLE_BINS / ORIENTATION_BUCKET_DEG;
         let (mut examined, mut ending, mut through) =
             ([0usize; BUCKETS], [0; BUCKETS], [0; BUCKETS]);
+        let mut walked = 0;
         for &(votes, b, r) in &self.peaks {
             if self.ranked.len() >= HOUGH_PEAKS {
                 break;
@@ -232,18 +236,28 @@ impl LineFinder {
             {
                 continue;
             }
-            *seen += 1;
+            if walked >= MAX_WALKS {
+                break;
+            }
+            walked += 1;
             let theta = (b as f32).to_radians();
             let rho = r as f32 - diag as f32;
             let line = make_line(work, theta, rho, votes, false);
-            let (count, cap) = if line.is_through() {
+            let through_line = line.is_through();
+            let (count, cap) = if through_line {
                 (&mut through[bucket], THROUGH_PEAKS_PER_ORIENTATION)
             } else {
                 (&mut ending[bucket], HOUGH_PEAKS_PER_ORIENTATION)
             };
+            // A through line past its orientation's share (the next slat of blinds, the next
+            // stripe: they outvote a document's side) is dropped without using up the budget
+            // that the side, further down the vote order, needs.
             if *count < cap {
                 *count += 1;
+                *seen += 1;
                 self.ranked.push(line);
+            } else if !through_line {
+                *seen += 1;
             }
         }
         // Lines unbroken from frame edge to frame edge are mostly background structure (stripes,
