@@ -40,8 +40,11 @@ const MIN_RUN_FRAC: f32 = 0.6;
 /// grass) flips polarity wherever the background crosses the document's own shade: an unbroken run
 /// of either polarity counts for this share of its length.
 const MIXED_RUN_WEIGHT: f32 = 0.7;
-/// A run this long relative to the line's chord across the frame crosses the whole frame.
+/// A run this long relative to the line's chord across the frame, in from one of the frame's
+/// edges (within THROUGH_END_SLACK_PX working pixels: the outermost pixel has no gradient and the
+/// probe may miss one more), crosses the whole frame.
 const THROUGH_RUN_FRAC: f32 = 0.85;
+const THROUGH_END_SLACK_PX: u32 = 4;
 
 /// An infinite line `x cos(theta) + y sin(theta) = rho` in working pixels, with the support profile
 /// along its visible part.
@@ -65,12 +68,14 @@ pub struct Line {
     /// Longest run of support, in pixels, with gaps of up to RUN_MAX_GAP: of one polarity, or of
     /// either at MIXED_RUN_WEIGHT.
     pub run: u32,
+    /// One unbroken run reaches from one edge of the frame to the other.
+    pub through: bool,
 }
 
 impl Line {
     /// True when the longest run crosses (nearly) the whole frame.
     pub fn is_through(&self) -> bool {
-        self.run as f32 >= THROUGH_RUN_FRAC * (self.t_max - self.t_min)
+        self.through
     }
 
     pub fn point_at(&self, t: f32) -> (f32, f32) {
@@ -437,6 +442,7 @@ pub fn make_line(work: &WorkImage, theta: f32, rho: f32, votes: u32, border: boo
         border,
         votes,
         run: 0,
+        through: false,
     };
     if t_max <= t_min {
         line.t_min = 0.0;
@@ -491,8 +497,19 @@ pub fn make_line(work: &WorkImage, theta: f32, rho: f32, votes: u32, border: boo
             } else {
                 &mut negative
             };
-            best_run = best_run.max(extend_run(same, k as u32));
-            best_mixed_run = best_mixed_run.max(extend_run(&mut mixed, k as u32));
+            let same_run = extend_run(same, k as u32);
+            let mixed_run = extend_run(&mut mixed, k as u32);
+            best_run = best_run.max(same_run);
+            best_mixed_run = best_mixed_run.max(mixed_run);
+            // Background structure runs in from the frame's edge; a document side that spans
+            // nearly the whole frame stops its corner margin short of both edges.
+            let from_edge = |run: &[u32; 2]| {
+                run[0] <= THROUGH_END_SLACK_PX
+                    || k as u32 + THROUGH_END_SLACK_PX + 1 >= steps as u32
+            };
+            let spans = |length: f32| length >= THROUGH_RUN_FRAC * (t_max - t_min);
+            line.through |= (spans(same_run as f32) && from_edge(same))
+                || (spans(MIXED_RUN_WEIGHT * mixed_run as f32) && from_edge(&mixed));
         }
         line.pos.push(sp);
         line.neg.push(sn);
@@ -510,4 +527,37 @@ fn extend_run(run: &mut [u32; 2], k: u32) -> u32 {
     }
     *last = k;
     k - *start + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgb, RgbImage};
+
+    /// A page nine tenths of the frame's height with its corner margins, and a stripe of the same
+    /// length that runs in from the frame's top edge: only the stripe crosses the frame.
+    #[test]
+    fn a_side_short_of_both_frame_edges_is_not_a_through_line() {
+        let (w, h) = (640u32, 360u32);
+        let frame = RgbImage::from_fn(w, h, |x, y| {
+            let page = (100..400).contains(&x) && (18..342).contains(&y);
+            let stripe = (500..540).contains(&x) && y < 324;
+            if page || stripe {
+                Rgb([220, 215, 200])
+            } else {
+                Rgb([40, 35, 30])
+            }
+        });
+        let mut work = WorkImage::default();
+        work.rebuild(&frame, 640);
+        let side = make_line(&work, 0.0, 99.5, 0, false);
+        let stripe = make_line(&work, 0.0, 499.5, 0, false);
+        assert!(
+            side.run as f32 > 0.85 * (side.t_max - side.t_min),
+            "run {}",
+            side.run
+        );
+        assert!(!side.is_through());
+        assert!(stripe.is_through(), "run {}", stripe.run);
+    }
 }
