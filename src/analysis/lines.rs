@@ -68,12 +68,13 @@ pub struct Line {
     /// Longest run of support, in pixels, with gaps of up to RUN_MAX_GAP: of one polarity, or of
     /// either at MIXED_RUN_WEIGHT.
     pub run: u32,
-    /// One unbroken run reaches from one edge of the frame to the other.
+    /// A run over THROUGH_RUN_FRAC of the chord comes in from an edge of the frame: the line
+    /// crosses the frame like background structure.
     pub through: bool,
 }
 
 impl Line {
-    /// True when the longest run crosses (nearly) the whole frame.
+    /// True when a long run comes in from the frame's edge and crosses (nearly) the whole frame.
     pub fn is_through(&self) -> bool {
         self.through
     }
