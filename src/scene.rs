@@ -62,6 +62,9 @@ const BOOKLET_COVER_RIM_MM: f32 = 3.0;
 const BOOKLET_COVER_RADIUS_MM: f32 = 4.0;
 const BOOKLET_FOLD_SHADE: f32 = 0.3;
 const BOOKLET_FOLD_MM: f32 = 2.5;
+/// The facing (visa) page's paper, linear light, and the depth of its faint wave print.
+const BOOKLET_PAGE: [f32; 3] = [0.80, 0.81, 0.74];
+const BOOKLET_PRINT: f32 = 0.03;
 /// Passport cover colours, linear light: burgundy, navy, dark green, black.
 const BOOKLET_COVERS: [[f32; 3]; 4] = [
     [0.20, 0.02, 0.04],
@@ -569,6 +572,10 @@ fn draw_document(
                 let (xm, ym) = (xm as f32, ym as f32);
                 let coverage = |sd: f32| (0.5 - sd / mm_per_px.max(1e-6)).clamp(0.0, 1.0);
                 let alpha = coverage(rounded_rect_sd(xm, ym, w_mm, h_mm, radius));
+                // Both pages darken toward the fold between them (at ym = 0).
+                let fold_shade = booklet.map_or(0.0, |_| {
+                    BOOKLET_FOLD_SHADE * (-ym.abs() / BOOKLET_FOLD_MM).exp()
+                });
                 if let (Some(cover), Some(p)) = (booklet, row.get_mut(x)) {
                     let rim = BOOKLET_COVER_RIM_MM;
                     let (bx, by) = (xm + rim, ym + h_mm + rim);
@@ -576,10 +583,9 @@ fn draw_document(
                     let cover_alpha =
                         coverage(rounded_rect_sd(bx, by, bw, bh, BOOKLET_COVER_RADIUS_MM));
                     let facing_alpha = coverage(rounded_rect_sd(xm, ym + h_mm, w_mm, h_mm, radius));
-                    let fold = 1.0 - BOOKLET_FOLD_SHADE * (-ym.abs() / BOOKLET_FOLD_MM).exp();
                     // A visa page: pale paper with a faint wave print.
-                    let wave = 1.0 + 0.03 * (0.9 * xm + 3.0 * (0.25 * ym).sin()).sin();
-                    let facing = [0.80, 0.81, 0.74].map(|c| c * wave * fold);
+                    let wave = 1.0 + BOOKLET_PRINT * (0.9 * xm + 3.0 * (0.25 * ym).sin()).sin();
+                    let facing = BOOKLET_PAGE.map(|c| c * wave * (1.0 - fold_shade));
                     for (layer, a) in [(cover, cover_alpha), (facing, facing_alpha)] {
                         *p = [0, 1, 2].map(|k| p[k] + (layer[k] * gain[k] - p[k]) * a);
                     }
@@ -588,9 +594,7 @@ fn draw_document(
                     continue;
                 }
                 let mut light = 1.0;
-                if booklet.is_some() {
-                    light -= BOOKLET_FOLD_SHADE * (-ym.abs() / BOOKLET_FOLD_MM).exp();
-                }
+                light -= fold_shade;
                 if let Some((s, c, sn)) = shadow {
                     let t = ((xm - w_mm / 2.0) * c + (ym - h_mm / 2.0) * sn) / w_mm + 0.5;
                     let d = (t - s.position).abs();

@@ -308,10 +308,10 @@ impl LineFinder {
     /// would count as one line.
     fn raw_rho(&self, b: usize, r: usize, rho_bins: usize) -> f32 {
         let raw = |r: usize| {
-            let cell = (r < rho_bins)
-                .then(|| self.acc.get(b * rho_bins + r))
-                .flatten();
-            cell.copied().unwrap_or(0) as f32
+            if r >= rho_bins {
+                return 0.0;
+            }
+            self.acc.get(b * rho_bins + r).copied().unwrap_or(0) as f32
         };
         let (before, at, after) = (raw(r.wrapping_sub(1)), raw(r), raw(r + 1));
         let total = before + at + after;
