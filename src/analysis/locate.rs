@@ -356,7 +356,7 @@ fn side_support(lines: &[Line], sides: &[Side; 4]) -> Option<f32> {
     let mut total = 0.0;
     for &(k, p, q) in sides {
         let line = &lines[k];
-        let len = ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt();
+        let len = distance(p, q);
         total += len;
         if line.border {
             supported += BORDER_SUPPORT * len;
@@ -489,11 +489,7 @@ fn content_factor(work: &WorkImage, c: &[(f32, f32); 4]) -> (f32, f32) {
             let u = 0.06 + 0.88 * (i as f32 + 0.5) / GRID.0 as f32;
             let v = 0.06 + 0.88 * (j as f32 + 0.5) / GRID.1 as f32;
             let p = lerp(lerp(c[0], c[1], u), lerp(c[3], c[2], u), v);
-            let (x, y) = (p.0.round(), p.1.round());
-            if x < 0.0 || y < 0.0 || x >= work.width as f32 || y >= work.height as f32 {
-                continue;
-            }
-            lumas.push(work.luma[work.idx(x as usize, y as usize)]);
+            lumas.extend(work.luma_at(p));
         }
     }
     if lumas.len() < 16 {
@@ -517,10 +513,7 @@ fn content_factor(work: &WorkImage, c: &[(f32, f32); 4]) -> (f32, f32) {
 /// margin at its edge).
 fn rim_sides(work: &WorkImage, c: &[(f32, f32); 4], paper: f32) -> u8 {
     let longest = (0..4)
-        .map(|i| {
-            let (a, b) = (c[i], c[(i + 1) % 4]);
-            ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
-        })
+        .map(|i| distance(c[i], c[(i + 1) % 4]))
         .fold(0.0f32, f32::max);
     let inset = (RIM_PROBE_FRAC * longest).max(RIM_PROBE_MIN_PX);
     let centre = (
@@ -531,7 +524,7 @@ fn rim_sides(work: &WorkImage, c: &[(f32, f32); 4], paper: f32) -> u8 {
     let mut count = 0;
     for i in 0..4 {
         let (a, b) = (c[i], c[(i + 1) % 4]);
-        let len = ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt().max(1e-3);
+        let len = distance(a, b).max(1e-3);
         // The side's unit normal, turned toward the outline's centre.
         let mut normal = (-(b.1 - a.1) / len, (b.0 - a.0) / len);
         let mid = lerp(a, b, 0.5);
@@ -542,19 +535,10 @@ fn rim_sides(work: &WorkImage, c: &[(f32, f32); 4], paper: f32) -> u8 {
         for k in 0..RIM_SAMPLES {
             let t = 0.15 + 0.7 * (k as f32 + 0.5) / RIM_SAMPLES as f32;
             let p = lerp(a, b, t);
-            let (x, y) = (
-                (p.0 + inset * normal.0).round(),
-                (p.1 + inset * normal.1).round(),
-            );
-            if x < 0.0 || y < 0.0 || x >= work.width as f32 || y >= work.height as f32 {
+            let Some(luma) = work.luma_at((p.0 + inset * normal.0, p.1 + inset * normal.1)) else {
                 continue;
-            }
+            };
             seen += 1;
-            let luma = work
-                .luma
-                .get(work.idx(x as usize, y as usize))
-                .copied()
-                .unwrap_or(0);
             if (luma as f32) < dark_level {
                 dark += 1;
             }
@@ -564,6 +548,10 @@ fn rim_sides(work: &WorkImage, c: &[(f32, f32); 4], paper: f32) -> u8 {
         }
     }
     count
+}
+
+fn distance(a: (f32, f32), b: (f32, f32)) -> f32 {
+    ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
 }
 
 fn lerp(a: (f32, f32), b: (f32, f32), t: f32) -> (f32, f32) {

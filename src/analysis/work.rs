@@ -77,6 +77,15 @@ impl WorkImage {
         y * self.width + x
     }
 
+    /// Luma of the working pixel nearest to `p`, or None outside the image.
+    pub fn luma_at(&self, p: (f32, f32)) -> Option<u8> {
+        let (x, y) = (p.0.round(), p.1.round());
+        if x < 0.0 || y < 0.0 || x >= self.width as f32 || y >= self.height as f32 {
+            return None;
+        }
+        self.luma.get(self.idx(x as usize, y as usize)).copied()
+    }
+
     pub fn magnitude_sq(&self, i: usize) -> i32 {
         let (gx, gy) = (self.gx[i] as i32, self.gy[i] as i32);
         gx * gx + gy * gy
