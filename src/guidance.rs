@@ -469,7 +469,7 @@ fn hint_check(h: Hint) -> Option<CheckId> {
     Some(match h {
         Hint::ShowDocument => CheckId::Document,
         Hint::CornersOutside | Hint::CornerCovered => CheckId::Corners,
-        Hint::MoveCloser | Hint::MoveBack => CheckId::Distance,
+        Hint::MoveCloser | Hint::ResolutionTooLow | Hint::MoveBack => CheckId::Distance,
         Hint::FaceCamera | Hint::Straighten => CheckId::Tilt,
         Hint::Blurry | Hint::MrzUnreadable => CheckId::Focus,
         Hint::Glare => CheckId::Glare,

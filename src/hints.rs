@@ -11,6 +11,7 @@ pub enum Hint {
     CornersOutside,
     CornerCovered,
     MoveCloser,
+    ResolutionTooLow,
     MoveBack,
     FaceCamera,
     Straighten,
@@ -30,6 +31,9 @@ impl Hint {
             Hint::CornersOutside => "Move the card so all four corners show",
             Hint::CornerCovered => "Move your finger off the corner",
             Hint::MoveCloser => "Move closer",
+            Hint::ResolutionTooLow => {
+                "The resolution is too low for this document: use a higher camera resolution"
+            }
             Hint::MoveBack => "Move back a little",
             Hint::FaceCamera => "Face the card straight to the camera",
             Hint::Straighten => "Straighten the card",

@@ -26,6 +26,17 @@ struct Args {
     /// Close the app after this many seconds (to measure the preview's frame pacing).
     #[arg(long, value_name = "SECS")]
     quit_after: Option<f64>,
+    /// How the app draws its window: OpenGL (works everywhere, fast on software rendering) or
+    /// wgpu (Vulkan/Metal/DX12) where OpenGL misbehaves.
+    #[arg(long, value_enum, default_value = "glow")]
+    renderer: RendererArg,
+}
+
+/// `--renderer`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum RendererArg {
+    Glow,
+    Wgpu,
 }
 
 /// `--document`.
@@ -66,15 +77,22 @@ fn run_app(args: &Args) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
-    idshot::ui::run(AppOptions {
-        start_doc: args.document.map(|d| match d {
-            DocumentArg::IdCard => DocChoice::IdCard,
-            DocumentArg::Passport => DocChoice::Passport,
-            DocumentArg::DrivingLicence => DocChoice::DrivingLicence,
-        }),
-        quit_after,
-        ..AppOptions::new(source)
-    })?;
+    let renderer = match args.renderer {
+        RendererArg::Glow => idshot::ui::Renderer::Glow,
+        RendererArg::Wgpu => idshot::ui::Renderer::Wgpu,
+    };
+    idshot::ui::run(
+        AppOptions {
+            start_doc: args.document.map(|d| match d {
+                DocumentArg::IdCard => DocChoice::IdCard,
+                DocumentArg::Passport => DocChoice::Passport,
+                DocumentArg::DrivingLicence => DocChoice::DrivingLicence,
+            }),
+            quit_after,
+            ..AppOptions::new(source)
+        },
+        renderer,
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

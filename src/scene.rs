@@ -72,6 +72,9 @@ const BOOKLET_COVERS: [[f32; 3]; 4] = [
     [0.02, 0.09, 0.04],
     [0.015, 0.015, 0.015],
 ];
+/// Headroom on the largest page-mm per pixel before a pixel's coverage is taken as exactly
+/// 1 or 0 without its local scale (the exact test needs only half of it).
+const AA_REACH_MARGIN: f32 = 1.5;
 /// Corner occlusion is judged at the page point this far in from both edges (mm): inside the
 /// rounded corner, where a reader would look for it.
 const CORNER_PROBE_INSET_MM: f32 = 2.5;
@@ -417,6 +420,44 @@ struct Masks {
 
 /// Renders one frame and its exact truth.
 pub fn render(spec: &SceneSpec) -> Rendered {
+    SceneRenderer::default().render(spec)
+}
+
+/// Renders frame after frame of one scene, keeping what does not change between them: the
+/// background (about half of a frame's time) is drawn once per background, size and seed.
+#[derive(Default)]
+pub struct SceneRenderer {
+    background: Option<(BackgroundKey, Vec<Px>)>,
+}
+
+type BackgroundKey = (Background, usize, usize, u64);
+
+impl std::fmt::Debug for SceneRenderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SceneRenderer")
+            .field("background", &self.background.as_ref().map(|(k, _)| k))
+            .finish()
+    }
+}
+
+impl SceneRenderer {
+    /// The same frame as [`render`] gives for `spec`.
+    pub fn render(&mut self, spec: &SceneSpec) -> Rendered {
+        let (w, h) = (spec.width.max(1) as usize, spec.height.max(1) as usize);
+        let key = (spec.background.clone(), w, h, spec.seed);
+        let background = match &mut self.background {
+            Some((k, buf)) if *k == key => buf,
+            slot => {
+                let buf = background::render(&spec.background, w, h, spec.seed);
+                &slot.insert((key, buf)).1
+            }
+        };
+        render_over(spec, background)
+    }
+}
+
+/// Renders the scene over its `background` (linear light, `spec`'s size, before the light's gain).
+fn render_over(spec: &SceneSpec, background: &[Px]) -> Rendered {
     let (wu, hu) = (spec.width.max(1), spec.height.max(1));
     let (w, h) = (wu as usize, hu as usize);
     let kind = spec.kind;
@@ -429,9 +470,10 @@ pub fn render(spec: &SceneSpec) -> Rendered {
     let wb = light_rng.range(-WHITE_BALANCE_SPREAD, WHITE_BALANCE_SPREAD);
     let gain: Px = [1.0 + wb, 1.0, 1.0 - wb].map(|c| c * LIGHT_LEVEL * exposure);
 
-    let mut buf = background::render(&spec.background, w, h, spec.seed);
-    buf.par_iter_mut()
-        .for_each(|p| *p = [p[0] * gain[0], p[1] * gain[1], p[2] * gain[2]]);
+    let mut buf: Vec<Px> = background
+        .par_iter()
+        .map(|p| [p[0] * gain[0], p[1] * gain[1], p[2] * gain[2]])
+        .collect();
     let mut masks = Masks {
         doc_alpha: vec![0.0; w * h],
         glare: vec![0.0; w * h],
@@ -555,6 +597,17 @@ fn draw_document(
         (s, a.cos(), a.sin())
     });
     let m = &g.frame_to_doc;
+    // The largest page-mm per pixel over the drawn box (a homography's area scale peaks at a
+    // corner of a box it maps without wrapping): farther than this inside or outside an
+    // outline, its anti-aliased coverage is exactly 1 or 0 and the local scale is not needed.
+    let aa_reach = [(x0, y0), (x1, y0), (x0, y1), (x1, y1)]
+        .iter()
+        .map(|&(x, y)| match camera::apply(m, x as f64, y as f64) {
+            Some(_) => camera::jacobian_det(m, x as f64, y as f64).sqrt() as f32,
+            None => f32::INFINITY,
+        })
+        .fold(0.0f32, f32::max)
+        * AA_REACH_MARGIN;
     buf.par_chunks_mut(w)
         .zip(masks.doc_alpha.par_chunks_mut(w))
         .zip(masks.glare.par_chunks_mut(w))
@@ -568,9 +621,17 @@ fn draw_document(
                 let Some((xm, ym)) = camera::apply(m, px, py) else {
                     continue;
                 };
-                let mm_per_px = camera::jacobian_det(m, px, py).sqrt() as f32;
+                let mm_per_px = || camera::jacobian_det(m, px, py).sqrt() as f32;
                 let (xm, ym) = (xm as f32, ym as f32);
-                let coverage = |sd: f32| (0.5 - sd / mm_per_px.max(1e-6)).clamp(0.0, 1.0);
+                let coverage = |sd: f32| {
+                    if sd <= -aa_reach {
+                        1.0
+                    } else if sd >= aa_reach {
+                        0.0
+                    } else {
+                        (0.5 - sd / mm_per_px().max(1e-6)).clamp(0.0, 1.0)
+                    }
+                };
                 let alpha = coverage(rounded_rect_sd(xm, ym, w_mm, h_mm, radius));
                 // Both pages darken toward the fold between them (at ym = 0).
                 let fold_shade = booklet.map_or(0.0, |_| {

@@ -157,7 +157,12 @@ impl Analyzer {
         let projected = quad.area() / (fw * fh);
         m.fill = Some(fill);
         m.ppmm = Some(ppmm);
-        let distance = if fill < spec.fill_min || ppmm < spec.ppmm_min {
+        let distance = if ppmm < spec.ppmm_min
+            && !spec.resolution_suffices(loc.kind, frame.width(), frame.height())
+        {
+            // Closer would cut off a corner before the print got sharp enough to read.
+            Check::failed(CheckId::Distance, Some(fill), Hint::ResolutionTooLow)
+        } else if fill < spec.fill_min || ppmm < spec.ppmm_min {
             Check::failed(CheckId::Distance, Some(fill), Hint::MoveCloser)
         } else if fill > spec.fill_max || projected > spec.fill_max {
             Check::failed(CheckId::Distance, Some(fill), Hint::MoveBack)

@@ -124,3 +124,78 @@ impl Default for Spec {
         }
     }
 }
+
+/// The guide frame covers this share of the frame's area: inside the distance check's pass band
+/// with room either side.
+pub const TARGET_FILL: f32 = 0.45;
+/// The guide asks for this much more than the least resolution, so a document held a little
+/// smaller than the guide still passes.
+const TARGET_PPMM_HEADROOM: f32 = 1.1;
+/// Room (fraction of the frame's short side) between the guide and the frame's edges beyond the
+/// corner margin: a held document drifts.
+const TARGET_EDGE_ROOM: f32 = 0.04;
+
+impl Spec {
+    /// The largest face-on size (pixels) of `kind` that keeps the corner margin in a
+    /// `width` x `height` frame.
+    fn largest_size(&self, kind: DocKind, width: u32, height: u32, room: f32) -> (f32, f32) {
+        let (fw, fh) = (width as f32, height as f32);
+        let edge = 2.0 * (self.corner_margin_frac + room) * fw.min(fh);
+        let aspect = kind.aspect();
+        let w = (fw - edge).min((fh - edge) * aspect).max(0.0);
+        (w, w / aspect)
+    }
+
+    /// Whether a `width` x `height` frame can show `kind` whole, with the corner margin, at the
+    /// least resolution: when it cannot, moving closer never passes and only a higher camera
+    /// resolution helps.
+    pub fn resolution_suffices(&self, kind: DocKind, width: u32, height: u32) -> bool {
+        let (w, _) = self.largest_size(kind, width, height, 0.0);
+        w >= kind.size_mm().0 * self.ppmm_min
+    }
+
+    /// The face-on size (pixels) the guide frame shows for `kind` in a `width` x `height` frame:
+    /// [`TARGET_FILL`] of the frame's area, enlarged to reach the least resolution with headroom,
+    /// and never so large that a held document loses its corner margin.
+    pub fn target_size(&self, kind: DocKind, width: u32, height: u32) -> (f32, f32) {
+        let aspect = kind.aspect();
+        let by_area = (width as f32 * height as f32 * TARGET_FILL * aspect).sqrt();
+        let by_resolution = kind.size_mm().0 * self.ppmm_min * TARGET_PPMM_HEADROOM;
+        let (largest, _) = self.largest_size(kind, width, height, TARGET_EDGE_ROOM);
+        let w = by_area.max(by_resolution).min(largest);
+        (w, w / aspect)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_target_passes_the_distance_check_where_the_frame_allows() {
+        let spec = Spec::default();
+        for (w, h) in [(1280, 720), (1920, 1080), (3840, 2160), (640, 480)] {
+            for kind in DocKind::ALL {
+                let (tw, th) = spec.target_size(kind, w, h);
+                assert!((tw / th - kind.aspect()).abs() < 1e-3);
+                let margin = spec.corner_margin_frac * w.min(h) as f32;
+                assert!(tw + 2.0 * margin <= w as f32 && th + 2.0 * margin <= h as f32);
+                let fill = tw * th / (w * h) as f32;
+                assert!(
+                    fill >= spec.fill_min && fill <= spec.fill_max,
+                    "{kind:?} {w}x{h}"
+                );
+                let ppmm = tw / kind.size_mm().0;
+                assert_eq!(
+                    ppmm >= spec.ppmm_min,
+                    spec.resolution_suffices(kind, w, h),
+                    "{kind:?} {w}x{h}: {ppmm} px/mm"
+                );
+            }
+        }
+        // 720p holds a passport page at the least resolution, VGA does not; both hold a card.
+        assert!(spec.resolution_suffices(DocKind::Td3, 1280, 720));
+        assert!(!spec.resolution_suffices(DocKind::Td3, 640, 480));
+        assert!(spec.resolution_suffices(DocKind::Id1, 640, 480));
+    }
+}

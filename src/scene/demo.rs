@@ -2,7 +2,7 @@
 //! turn, then settles so the app can auto-capture. Pure function of time, so it loops forever.
 
 use super::{Background, DEFAULT_HFOV_DEG, Finger, Glare, Placement, SceneSpec};
-use crate::analysis::DocKind;
+use crate::analysis::{DocKind, Spec};
 
 /// Length of one loop of the script (seconds).
 pub const DEMO_LOOP_SECS: f32 = 11.0;
@@ -11,9 +11,8 @@ const SHUTTER_S: f32 = 1.0 / 60.0;
 /// Hand tremor while "holding still": amplitude (fraction of the frame) and frequency (Hz).
 const TREMOR_AMPLITUDE: f32 = 0.0015;
 const TREMOR_HZ: f32 = 1.7;
-/// Where the settled card sits, and how wide it is (fraction of the frame width).
+/// Where the settled card sits; it settles at the guide frame's size ([`Spec::target_size`]).
 const SETTLED_CENTER: (f32, f32) = (0.5, 0.52);
-const SETTLED_FILL: f32 = 0.62;
 
 /// The phases of the script, with their start times (seconds into the loop).
 pub const DEMO_PHASES: [(f32, &str); 8] = [
@@ -49,6 +48,7 @@ pub fn demo_spec(t: f32, width: u32, height: u32, kind: DocKind, seed: u64) -> S
     } else {
         0.0
     };
+    let settled_fill = Spec::default().target_size(kind, width, height).0 / width.max(1) as f32;
     let pose_at = |t: f32| -> ((f32, f32), f32, f32, f32) {
         // (centre, fill, yaw, roll)
         let tremor = (
@@ -66,12 +66,12 @@ pub fn demo_spec(t: f32, width: u32, height: u32, kind: DocKind, seed: u64) -> S
             )
         } else if t < 2.4 {
             let k = ease((t - 1.2) / 1.2);
-            (base, 0.3 + (SETTLED_FILL - 0.3) * k * k, 0.0, 0.0)
+            (base, 0.3 + (settled_fill - 0.3) * k * k, 0.0, 0.0)
         } else if t < 3.6 {
             let k = ((t - 2.4) / 1.2).clamp(0.0, 1.0);
-            (base, SETTLED_FILL, 32.0 * (1.0 - k * k), 0.0)
+            (base, settled_fill, 32.0 * (1.0 - k * k), 0.0)
         } else {
-            (base, SETTLED_FILL, 0.0, 0.0)
+            (base, settled_fill, 0.0, 0.0)
         }
     };
     let (center, fill, yaw, roll) = pose_at(t);

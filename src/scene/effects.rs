@@ -141,14 +141,16 @@ fn padded(row: &[Px], r: usize) -> Vec<Px> {
 fn convolve_row(row: &[Px], out: &mut [Px], k: &[f32]) {
     let r = k.len() / 2;
     let p = padded(row, r);
-    for (x, o) in out.iter_mut().enumerate() {
-        let mut acc = [0.0f32; 3];
-        for (kv, s) in k.iter().zip(&p[x..x + k.len()]) {
-            acc[0] += kv * s[0];
-            acc[1] += kv * s[1];
-            acc[2] += kv * s[2];
+    // One tap at a time over the flat channels (vectorised), each pixel summing in tap order.
+    let out = out.as_flattened_mut();
+    out.fill(0.0);
+    for (i, kv) in k.iter().enumerate() {
+        let Some(taps) = p.get(i..i + row.len()) else {
+            continue;
+        };
+        for (o, s) in out.iter_mut().zip(taps.as_flattened()) {
+            *o += kv * s;
         }
-        *o = acc;
     }
 }
 
@@ -186,10 +188,8 @@ fn cols_pass(src: &[Px], dst: &mut [Px], w: usize, h: usize, k: &[f32]) {
             let Some(row) = src.get(sy * w..(sy + 1) * w) else {
                 continue;
             };
-            for (o, s) in out.iter_mut().zip(row) {
-                o[0] += kv * s[0];
-                o[1] += kv * s[1];
-                o[2] += kv * s[2];
+            for (o, s) in out.as_flattened_mut().iter_mut().zip(row.as_flattened()) {
+                *o += kv * s;
             }
         }
     });
@@ -237,21 +237,60 @@ pub fn motion_blur(buf: &mut [Px], w: usize, h: usize, len: f32, angle_deg: f32)
                 tx * ty,
             ]
             .map(|v| v * weight);
-            let ix = fx as isize;
-            for (x, o) in out.iter_mut().enumerate() {
-                let x0 = (x as isize + ix).clamp(0, w as isize - 1) as usize;
-                let x1 = (x as isize + ix + 1).clamp(0, w as isize - 1) as usize;
-                let taps = [r0.get(x0), r0.get(x1), r1.get(x0), r1.get(x1)];
-                for (tap, wt) in taps.into_iter().zip(weights) {
-                    if let Some(s) = tap {
-                        o[0] += wt * s[0];
-                        o[1] += wt * s[1];
-                        o[2] += wt * s[2];
-                    }
-                }
-            }
+            add_shifted_bilinear(out, r0, r1, fx as isize, weights);
         }
     });
+}
+
+/// Adds to each `out[x]` the four taps `r0[x + shift]`, `r0[x + shift + 1]`, `r1[x + shift]`,
+/// `r1[x + shift + 1]` (indices clamped to the row) with their `weights`. The middle of the row,
+/// where no index needs clamping, runs over flat channel slices the compiler vectorises.
+fn add_shifted_bilinear(out: &mut [Px], r0: &[Px], r1: &[Px], shift: isize, weights: [f32; 4]) {
+    let w = out.len();
+    if w == 0 || r0.len() != w || r1.len() != w {
+        return;
+    }
+    let add = |o: &mut Px, taps: [&Px; 4]| {
+        for (s, wt) in taps.into_iter().zip(weights) {
+            o[0] += wt * s[0];
+            o[1] += wt * s[1];
+            o[2] += wt * s[2];
+        }
+    };
+    let last = w as isize - 1;
+    // x + shift >= 0 and x + shift + 1 <= last.
+    let lo = (-shift).clamp(0, w as isize) as usize;
+    let hi = (last - shift).clamp(lo as isize, w as isize) as usize;
+    let clamped = |x: usize| (x as isize + shift).clamp(0, last) as usize;
+    for x in (0..lo).chain(hi..w) {
+        let (x0, x1) = (clamped(x), (x as isize + shift + 1).clamp(0, last) as usize);
+        if let (Some(o), Some(a), Some(b), Some(c), Some(d)) = (
+            out.get_mut(x),
+            r0.get(x0),
+            r0.get(x1),
+            r1.get(x0),
+            r1.get(x1),
+        ) {
+            add(o, [a, b, c, d]);
+        }
+    }
+    let start = clamped(lo);
+    let n = hi - lo;
+    if let (Some(o), Some(a), Some(b), Some(c), Some(d)) = (
+        out.get_mut(lo..hi),
+        r0.get(start..start + n),
+        r0.get(start + 1..start + 1 + n),
+        r1.get(start..start + n),
+        r1.get(start + 1..start + 1 + n),
+    ) {
+        // One tap at a time over the flat channels keeps each pixel's order of additions.
+        let o = o.as_flattened_mut();
+        for (tap, wt) in [a, b, c, d].into_iter().zip(weights) {
+            for (o, s) in o.iter_mut().zip(tap.as_flattened()) {
+                *o += wt * s;
+            }
+        }
+    }
 }
 
 /// Encodes linear light to 8-bit sRGB and adds sensor noise of `noise_std` levels (per channel,
@@ -320,6 +359,33 @@ mod tests {
         let t = encode_table();
         for c in 0..=255u8 {
             assert!((encode(decode(c), t) - c as f32).abs() < 0.2, "level {c}");
+        }
+    }
+
+    #[test]
+    fn shifted_taps_match_the_clamped_reference_bit_for_bit() {
+        let w = 37;
+        let row = |k: usize| -> Vec<Px> {
+            (0..w)
+                .map(|x| [0, 1, 2].map(|c| ((x * 7 + c * 13 + k * 5) % 23) as f32 / 9.0))
+                .collect()
+        };
+        let (r0, r1) = (row(1), row(2));
+        let weights = [0.1, 0.2, 0.3, 0.4];
+        for shift in [-50isize, -37, -36, -5, -1, 0, 1, 4, 35, 36, 50] {
+            let mut fast = row(3);
+            add_shifted_bilinear(&mut fast, &r0, &r1, shift, weights);
+            let mut slow = row(3);
+            for (x, o) in slow.iter_mut().enumerate() {
+                let x0 = (x as isize + shift).clamp(0, w as isize - 1) as usize;
+                let x1 = (x as isize + shift + 1).clamp(0, w as isize - 1) as usize;
+                for (s, wt) in [r0[x0], r0[x1], r1[x0], r1[x1]].into_iter().zip(weights) {
+                    for c in 0..3 {
+                        o[c] += wt * s[c];
+                    }
+                }
+            }
+            assert_eq!(fast, slow, "shift {shift}");
         }
     }
 

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use super::{FrameSource, SourceError, SourceFrame, pace};
 use crate::analysis::DocKind;
+use crate::scene::SceneRenderer;
 use crate::scene::demo::{DEMO_LOOP_SECS, demo_spec};
 
 /// Default demo frame size and rate: a common webcam mode.
@@ -25,6 +26,7 @@ pub struct DemoSource {
     limit: Option<u64>,
     next: u64,
     started: Option<Instant>,
+    renderer: SceneRenderer,
 }
 
 impl DemoSource {
@@ -43,6 +45,7 @@ impl DemoSource {
             limit: None,
             next: 0,
             started: None,
+            renderer: SceneRenderer::default(),
         }
     }
 
@@ -56,7 +59,8 @@ impl DemoSource {
         self
     }
 
-    /// Ends the stream after `frames` frames (the demo otherwise loops forever).
+    /// Ends the stream at frame number `frames` (the demo otherwise loops forever; paced, frames
+    /// skipped to keep up with the clock count too).
     pub fn with_limit(mut self, frames: u64) -> Self {
         self.limit = Some(frames);
         self
@@ -92,11 +96,20 @@ impl FrameSource for DemoSource {
         if self.limit.is_some_and(|n| self.next >= n) {
             return Ok(None);
         }
-        let t_secs = self.next as f64 / self.fps;
         let started = *self.started.get_or_insert_with(Instant::now);
+        if self.paced {
+            // Like a camera, never fall behind: when rendering is slower than the frame rate,
+            // the scene moves on in real time and the frames in between are never made.
+            let due = (started.elapsed().as_secs_f64() * self.fps).floor() as u64;
+            self.next = self.next.max(due);
+            if self.limit.is_some_and(|n| self.next >= n) {
+                return Ok(None);
+            }
+        }
+        let t_secs = self.next as f64 / self.fps;
         self.next += 1;
         let spec = demo_spec(t_secs as f32, self.width, self.height, self.kind, self.seed);
-        let image = crate::scene::render(&spec).image;
+        let image = self.renderer.render(&spec).image;
         if self.paced {
             pace(started, t_secs);
         }
@@ -105,5 +118,31 @@ impl FrameSource for DemoSource {
             t_secs,
             name: None,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_paced_demo_that_falls_behind_skips_ahead_to_the_clock() {
+        let mut demo = DemoSource::new(32, 18, DEMO_FPS);
+        let first = demo.next_frame().ok().flatten().map(|f| f.t_secs);
+        assert_eq!(first, Some(0.0));
+        // A consumer (or a slow render) holds it up for three frame times and more.
+        std::thread::sleep(std::time::Duration::from_millis(120));
+        let second = demo.next_frame().ok().flatten().map_or(0.0, |f| f.t_secs);
+        assert!(second >= 0.1, "media time {second} s lags the clock");
+        // Unpaced, every frame is made: media time steps one frame.
+        let mut unpaced = DemoSource::new(32, 18, DEMO_FPS).unpaced();
+        let _ = unpaced.next_frame();
+        std::thread::sleep(std::time::Duration::from_millis(120));
+        let step = unpaced
+            .next_frame()
+            .ok()
+            .flatten()
+            .map_or(0.0, |f| f.t_secs);
+        assert!((step - 1.0 / DEMO_FPS).abs() < 1e-9);
     }
 }

@@ -875,16 +875,14 @@ impl IdshotApp {
             };
             let r = ui.allocate_rect(preview_area, Sense::hover());
             r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, spoken));
-            if let Some(Phase::Holding { progress }) =
-                self.update.as_ref().map(|u| u.guidance.phase)
+            if let Some(u) = &self.update
+                && let Phase::Holding { progress } = u.guidance.phase
             {
                 // The hold ring is painted; this gives it a name and a value for screen readers.
                 let id = ui.scope_id().with("hold-ring");
+                let map = self.preview_map(u, preview_area);
                 let ring_area = Rect::from_center_size(
-                    pos2(
-                        preview_area.center().x,
-                        preview_area.max.y - HOLD_RING_RADIUS * 2.0,
-                    ),
+                    self.hold_ring_centre(&map),
                     Vec2::splat(HOLD_RING_RADIUS * 2.0),
                 );
                 let ring = ui.interact(ring_area, id, Sense::hover());
@@ -926,22 +924,38 @@ impl IdshotApp {
         });
     }
 
+    /// Where the live frame is drawn in `area`.
+    fn preview_map(&self, u: &Update, area: Rect) -> PreviewMap {
+        PreviewMap::fit(
+            u.frame.width(),
+            u.frame.height(),
+            area,
+            self.settings.mirror,
+        )
+    }
+
+    /// The guide frame for the chosen document.
+    fn guide(&self, map: &PreviewMap) -> Rect {
+        map.guide(self.flow.doc.kind(), &Spec::default())
+    }
+
+    /// The hold ring, clear of the document held in the guide.
+    fn hold_ring_centre(&self, map: &PreviewMap) -> Pos2 {
+        let diameter = 2.0 * (HOLD_RING_RADIUS + HOLD_RING_WIDTH);
+        map.badge_centre(self.guide(map), diameter)
+    }
+
     fn preview_ui(&self, ui: &mut egui::Ui, area: Rect) {
         let painter = ui.painter_at(area);
         painter.rect_filled(area, 0.0, Color32::from_gray(20));
         let (Some(tex), Some(u)) = (&self.preview, &self.update) else {
             return;
         };
-        let map = PreviewMap::fit(
-            u.frame.width(),
-            u.frame.height(),
-            area,
-            self.settings.mirror,
-        );
+        let map = self.preview_map(u, area);
         painter.image(tex.id(), map.rect, map.uv(), Color32::WHITE);
 
         // The guide frame at the target size, in the chosen document's shape.
-        let guide = map.guide(self.flow.doc.kind());
+        let guide = self.guide(&map);
         painter.rect_stroke(
             guide,
             12.0,
@@ -969,8 +983,7 @@ impl IdshotApp {
             }
         }
         if let Phase::Holding { progress } = u.guidance.phase {
-            let centre = pos2(map.rect.center().x, map.rect.max.y - HOLD_RING_RADIUS * 2.0);
-            hold_ring(&painter, centre, progress);
+            hold_ring(&painter, self.hold_ring_centre(&map), progress);
         }
         if let Some(at) = self.flash_at {
             let age = (ui.input(|i| i.time) - at) as f32;
@@ -1612,7 +1625,7 @@ impl eframe::App for IdshotApp {
         eframe::set_value(storage, super::settings::SETTINGS_KEY, &self.settings);
     }
 
-    fn on_exit(&mut self) {
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         if let Some(p) = self.pacing_report() {
             eprintln!("idshot: preview pacing: {p}");
         }

@@ -3,11 +3,7 @@
 
 use egui::{Pos2, Rect, Vec2, pos2, vec2};
 
-use crate::analysis::{DocKind, Point, Region};
-
-/// The guide frame covers this fraction of the frame's area: the middle of the distance check's
-/// pass band, so a card matched to the guide passes with room either side.
-pub const GUIDE_FILL: f32 = 0.45;
+use crate::analysis::{DocKind, Point, Region, Spec};
 
 /// Where a frame is drawn: its size in pixels, the screen rectangle it fills, and whether the
 /// preview is mirrored (left-right, like a mirror).
@@ -58,29 +54,24 @@ impl PreviewMap {
         }
     }
 
-    /// The guide frame: the document's aspect, [`GUIDE_FILL`] of the frame's area, centred.
-    pub fn guide(&self, kind: DocKind) -> Rect {
-        guide_rect(self.rect, kind.aspect(), GUIDE_FILL)
+    /// The guide frame: the size the analysis targets for `kind` in this frame
+    /// ([`Spec::target_size`]), centred.
+    pub fn guide(&self, kind: DocKind, spec: &Spec) -> Rect {
+        let (w, h) = spec.target_size(kind, self.frame_w as u32, self.frame_h as u32);
+        let scale = self.rect.width() / self.frame_w;
+        Rect::from_center_size(self.rect.center(), Vec2::new(w * scale, h * scale))
     }
-}
 
-/// A rectangle of `aspect` (width / height) covering `fill` of `within`'s area, centred, and
-/// shrunk to fit inside it when the aspect does not allow that area.
-pub fn guide_rect(within: Rect, aspect: f32, fill: f32) -> Rect {
-    let area = within.area() * fill.clamp(0.0, 1.0);
-    let aspect = if aspect.is_finite() && aspect > 0.0 {
-        aspect
-    } else {
-        1.0
-    };
-    let mut h = (area / aspect).sqrt();
-    let mut w = h * aspect;
-    let shrink = (within.width() / w).min(within.height() / h).min(1.0);
-    if shrink.is_finite() {
-        w *= shrink;
-        h *= shrink;
+    /// Where a round badge `diameter` across goes so it hides none of the document held in
+    /// `guide`: in the space right of the guide when it fits there, else at the preview's foot.
+    pub fn badge_centre(&self, guide: Rect, diameter: f32) -> Pos2 {
+        let beside = self.rect.max.x - guide.max.x;
+        if beside >= diameter {
+            pos2(guide.max.x + beside / 2.0, self.rect.center().y)
+        } else {
+            pos2(self.rect.center().x, self.rect.max.y - diameter)
+        }
     }
-    Rect::from_center_size(within.center(), Vec2::new(w, h))
 }
 
 #[cfg(test)]
@@ -142,18 +133,27 @@ mod tests {
     }
 
     #[test]
-    fn guide_has_the_document_aspect_and_target_area() {
+    fn guide_has_the_document_aspect_and_the_target_size() {
         let m = map(false);
+        let spec = Spec::default();
         for kind in DocKind::ALL {
-            let g = m.guide(kind);
+            let g = m.guide(kind, &spec);
             assert!((g.width() / g.height() - kind.aspect()).abs() < 1e-3);
-            assert!((g.area() / m.rect.area() - GUIDE_FILL).abs() < 1e-3);
+            let (tw, _) = spec.target_size(kind, 1280, 720);
+            assert!((g.width() - tw * 1000.0 / 1280.0).abs() < 1e-2);
             assert!(m.rect.contains_rect(g));
+            assert!((g.center() - m.rect.center()).length() < 1e-3);
+            // The hold ring sits clear of the guide, inside the preview.
+            let c = m.badge_centre(g, 84.0);
+            let ring = Rect::from_center_size(c, Vec2::splat(84.0));
+            assert!(
+                m.rect.contains_rect(ring) && !ring.intersects(g),
+                "{kind:?}"
+            );
         }
-        // A very wide document in a square area is shrunk to fit rather than spilling out.
-        let square = Rect::from_min_size(Pos2::ZERO, vec2(100.0, 100.0));
-        let g = guide_rect(square, 10.0, 0.9);
-        assert!(square.contains_rect(g));
-        assert!((g.width() / g.height() - 10.0).abs() < 1e-3);
+        // No room beside a guide that spans the preview: the ring goes to the foot.
+        let wide = m.rect.shrink2(vec2(10.0, 100.0));
+        let c = m.badge_centre(wide, 84.0);
+        assert!((c.x - m.rect.center().x).abs() < 1e-3 && c.y > wide.center().y);
     }
 }
