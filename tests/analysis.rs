@@ -320,3 +320,37 @@ fn a_passport_open_in_its_booklet_is_outlined_by_its_data_page() {
         );
     }
 }
+
+/// The demo settles where the app's guide frame is ([`Spec::target_size`]), so following the
+/// guide must pass: with either document at 720p. A passport page cannot reach the least
+/// resolution in a 640x480 frame with its corners inside, and the hint says to raise the
+/// resolution rather than to come closer.
+#[test]
+fn the_demo_settles_ready_in_the_guide_and_vga_asks_for_resolution() {
+    use idshot::analysis::{DocKind, KindChoice};
+    use idshot::hints::Hint;
+    let cases = [
+        (DocKind::Id1, KindChoice::IdCard, 1280, 720),
+        (DocKind::Td3, KindChoice::Passport, 1280, 720),
+        (DocKind::Id1, KindChoice::IdCard, 640, 480),
+        (DocKind::Td3, KindChoice::Passport, 640, 480),
+    ];
+    for (kind, choice, w, h) in cases {
+        let mut analyzer = Analyzer::new(Spec {
+            kind: choice,
+            ..Spec::default()
+        });
+        let scene = render(&idshot::scene::demo::demo_spec(9.0, w, h, kind, 1));
+        let report = analyzer.analyze(&scene.image);
+        let fits = Spec::default().resolution_suffices(kind, w, h);
+        assert_eq!(report.ready, fits, "{kind:?} {w}x{h}: {:?}", report.checks);
+        if !fits {
+            let distance = report.checks.iter().find(|c| c.id == CheckId::Distance);
+            assert_eq!(
+                distance.and_then(|c| c.hint),
+                Some(Hint::ResolutionTooLow),
+                "{kind:?} {w}x{h}"
+            );
+        }
+    }
+}
