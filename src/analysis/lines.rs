@@ -18,6 +18,7 @@ const PEAK_NMS_ANGLE: i32 = 4;
 const PEAK_NMS_RHO: i32 = 6;
 /// Lines are capped per orientation bucket of this many degrees.
 const ORIENTATION_BUCKET_DEG: usize = 10;
+const BUCKETS: usize = ANGLE_BINS / ORIENTATION_BUCKET_DEG;
 const MAX_PER_ORIENTATION: usize = 10;
 /// Hough peaks examined before ranking by unbroken run.
 const HOUGH_PEAKS: usize = 200;
@@ -130,18 +131,26 @@ pub struct LineFinder {
     trig: Vec<(f32, f32)>,
     peaks: Vec<(u32, usize, usize)>,
     ranked: Vec<Line>,
+    passed_over: Vec<Line>,
 }
 
 impl LineFinder {
     /// Finds up to `max_lines` lines that end, and lines that cross the whole frame in the places
-    /// left plus `max_through`, each with at least `min_votes` votes, longest run first, plus the
-    /// four frame borders.
+    /// left plus `max_through`, each with at least `min_votes` votes, longest run first; then up
+    /// to `max_reserve` ending lines the caps passed over, most votes first, one per orientation;
+    /// then the four frame borders.
+    ///
+    /// The reserve is for a document's side broken into short pieces (fingers across it, a pale
+    /// page on a pale desk) on a background of many parallel lines (wood grain): every piece is
+    /// shorter than the grain's runs, so the side loses its orientation's places, yet its votes,
+    /// a whole side's worth, are the most of the lines left out.
     pub fn find(
         &mut self,
         work: &WorkImage,
         min_votes: u32,
         max_lines: usize,
         max_through: usize,
+        mut max_reserve: usize,
         out: &mut Vec<Line>,
     ) {
         out.clear();
@@ -220,7 +229,6 @@ impl LineFinder {
         // document side is one long straight edge, texture (wood grain, stripes, guilloche) is many
         // short or broken ones.
         self.ranked.clear();
-        const BUCKETS: usize = ANGLE_BINS / ORIENTATION_BUCKET_DEG;
         let (mut examined, mut ending, mut through) =
             ([0usize; BUCKETS], [0; BUCKETS], [0; BUCKETS]);
         let mut walked = 0;
@@ -275,26 +283,45 @@ impl LineFinder {
         self.ranked
             .sort_by_key(|l| (l.is_through(), std::cmp::Reverse(l.run)));
         // Cap each orientation so one texture cannot crowd out the document's other sides.
-        let mut per_orientation = [0usize; ANGLE_BINS / ORIENTATION_BUCKET_DEG];
+        let mut per_orientation = [0usize; BUCKETS];
         let mut ending_kept = 0;
+        self.passed_over.clear();
         for line in self.ranked.drain(..) {
             // Ending lines sort first: through lines take the places they left, and their own.
             if out.len() >= max_lines + max_through {
                 break;
             }
-            let through = line.is_through();
-            if !through && ending_kept >= max_lines {
+            if (line.run as f32) < MIN_RUN_FRAC * min_votes as f32 {
                 continue;
             }
-            let b = (line.theta.to_degrees().round() as usize).min(ANGLE_BINS - 1);
-            let bucket = &mut per_orientation[b / ORIENTATION_BUCKET_DEG];
-            if *bucket >= MAX_PER_ORIENTATION || (line.run as f32) < MIN_RUN_FRAC * min_votes as f32
-            {
+            let through = line.is_through();
+            let Some(bucket) = per_orientation.get_mut(bucket_of(line.theta)) else {
+                continue;
+            };
+            if !through && (ending_kept >= max_lines || *bucket >= MAX_PER_ORIENTATION) {
+                self.passed_over.push(line);
+                continue;
+            }
+            if *bucket >= MAX_PER_ORIENTATION {
                 continue;
             }
             *bucket += 1;
             ending_kept += usize::from(!through);
             out.push(line);
+        }
+        self.passed_over.sort_by_key(|l| std::cmp::Reverse(l.votes));
+        let mut reserved = [false; BUCKETS];
+        for line in self.passed_over.drain(..) {
+            if max_reserve == 0 {
+                break;
+            }
+            if let Some(taken) = reserved.get_mut(bucket_of(line.theta))
+                && !*taken
+            {
+                *taken = true;
+                out.push(line);
+                max_reserve -= 1;
+            }
         }
         let (wf, hf) = ((w - 1) as f32, (h - 1) as f32);
         for (theta, rho) in [(0.0f32, 0.0f32), (0.0, wf), (90.0, 0.0), (90.0, hf)] {
@@ -519,6 +546,11 @@ pub fn make_line(work: &WorkImage, theta: f32, rho: f32, votes: u32, border: boo
     line
 }
 
+/// The orientation bucket of a line at `theta` radians.
+fn bucket_of(theta: f32) -> usize {
+    (theta.to_degrees().round() as usize).min(ANGLE_BINS - 1) / ORIENTATION_BUCKET_DEG
+}
+
 /// Adds a hit at step `k` to `run` ([start, last hit]; start u32::MAX before the first hit),
 /// starting it afresh after a gap longer than RUN_MAX_GAP; returns the run's length.
 fn extend_run(run: &mut [u32; 2], k: u32) -> u32 {
@@ -560,5 +592,54 @@ mod tests {
         );
         assert!(!side.is_through());
         assert!(stripe.is_through(), "run {}", stripe.run);
+    }
+
+    /// A card on grain: short grain streaks share the card's orientation and many have a longer
+    /// unbroken run than the card's bottom side, which two fingers cut into three pieces.
+    /// The side loses its orientation's places on run, but has the most votes of the lines left
+    /// out, so the reserve keeps it.
+    #[test]
+    fn a_side_broken_by_fingers_among_grain_is_kept_in_reserve() {
+        const GRAIN_STREAKS: u32 = 25;
+        let (w, h) = (640u32, 360u32);
+        let card = |x: u32, y: u32| (180..460).contains(&x) && (90..270).contains(&y);
+        let finger = |x: u32, y: u32| {
+            ((250..272).contains(&x) || (360..382).contains(&x)) && (230..360).contains(&y)
+        };
+        let grain = |x: u32, y: u32| {
+            (0..GRAIN_STREAKS).any(|i| {
+                let (gy, gx) = (8 + 14 * i, 10 + (i * 137) % 480);
+                (gy..gy + 3).contains(&y) && (gx..gx + 140).contains(&x)
+            })
+        };
+        let frame = RgbImage::from_fn(w, h, |x, y| {
+            if finger(x, y) {
+                Rgb([150, 100, 80])
+            } else if card(x, y) {
+                Rgb([215, 210, 200])
+            } else if grain(x, y) {
+                Rgb([70, 60, 50])
+            } else {
+                Rgb([130, 120, 110])
+            }
+        });
+        let mut work = WorkImage::default();
+        work.rebuild(&frame, 640);
+        let bottom = |lines: &[Line]| {
+            lines.iter().any(|l| {
+                !l.border
+                    && (l.theta.to_degrees() - 90.0).abs() < 2.0
+                    && (l.rho - 269.5).abs() < 3.0
+            })
+        };
+        let mut finder = LineFinder::default();
+        let mut lines = Vec::new();
+        finder.find(&work, 25, 50, 6, 0, &mut lines);
+        assert!(
+            !bottom(&lines),
+            "the side should lose its place on run alone"
+        );
+        finder.find(&work, 25, 50, 6, 2, &mut lines);
+        assert!(bottom(&lines), "the broken side is not among the lines");
     }
 }

@@ -9,10 +9,12 @@ use super::pose;
 use super::spec::{DocKind, KindChoice};
 use super::work::WorkImage;
 
-/// Lines kept from the Hough transform: ending ones, lines across the whole frame (plus the four
-/// frame borders).
+/// Lines kept from the Hough transform: ending ones, lines across the whole frame, ending lines
+/// the caps passed over with the most votes (a side broken by fingers on wood grain; see
+/// `LineFinder::find`), plus the four frame borders.
 const MAX_LINES: usize = 50;
 const MAX_THROUGH_LINES: usize = 6;
+const RESERVE_LINES: usize = 2;
 /// A line needs this fraction of the working image's short side in votes.
 const MIN_VOTES_FRAC: f32 = 0.07;
 /// Opposite sides of a document in perspective stay within this angle of each other (degrees).
@@ -129,6 +131,7 @@ impl Locator {
             min_votes,
             MAX_LINES,
             MAX_THROUGH_LINES,
+            RESERVE_LINES,
             &mut self.lines,
         );
         self.collect_pairs();
@@ -318,7 +321,7 @@ impl Locator {
 /// A set of lines by index, one bit each: every line the finder returns fits.
 type LineSet = u64;
 const _: () = assert!(
-    MAX_LINES + MAX_THROUGH_LINES + 4 <= LineSet::BITS as usize,
+    MAX_LINES + MAX_THROUGH_LINES + RESERVE_LINES + 4 <= LineSet::BITS as usize,
     "lines must fit a LineSet"
 );
 
