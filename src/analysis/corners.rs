@@ -25,6 +25,12 @@ const MIN_REFERENCE_STEP: f32 = 8.0;
 const ARC_SAMPLES: usize = 7;
 const ARC_FROM_DEG: f32 = 12.0;
 const ARC_TO_DEG: f32 = 78.0;
+/// Just inside the outline, a colour this far from the document's own margin colour (RGB distance,
+/// as a fraction of the margin colour's length, and at least the floor) is not the document: a
+/// finger, its shadow. Where the edge cannot be seen but the inside still looks like the margin, a
+/// white card meets a white background there and nothing covers it.
+const UNLIKE_PAPER_FRAC: f32 = 0.15;
+const UNLIKE_PAPER_MIN: f32 = 12.0;
 
 /// How much of each corner's surroundings shows the document's edge (each a fraction, 1 = all).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -34,6 +40,9 @@ pub struct CornerVisibility {
     /// The rounded arc of the corner itself: a fingertip resting on the very corner hides it
     /// while both sides still show a few millimetres on.
     pub arc: f32,
+    /// The share of the stretches' inside points that do not look like the document's margin
+    /// (1 when the margin's colour is unknown).
+    pub unlike_paper: f32,
 }
 
 /// For each corner (TL, TR, BR, BL): where next to it the document's edge is visible.
@@ -53,8 +62,10 @@ pub fn corner_visibility(
     let mut out = [CornerVisibility {
         sides: [1.0; 2],
         arc: 1.0,
+        unlike_paper: 1.0,
     }; 4];
     let centre = quad.centroid();
+    let paper = paper_colour(frame, quad, probe_px);
     // Side k runs from corner k to corner k+1.
     let mid_step: [Option<f32>; 4] = std::array::from_fn(|k| {
         let (a, b) = (c[k], c[(k + 1) % 4]);
@@ -137,8 +148,86 @@ pub fn corner_visibility(
                 vis.sides[j] = seen as f32 / total as f32;
             }
         }
+        if let Some(paper) = paper {
+            let tolerance = (UNLIKE_PAPER_FRAC * length(paper)).max(UNLIKE_PAPER_MIN);
+            let (mut unlike, mut total) = (0usize, 0usize);
+            for (side, to) in [(before, c[before]), (k, c[(k + 1) % 4])] {
+                for i in 0..NEAR_SAMPLES {
+                    let t = start[side] + span[side] * (i as f32 + 0.5) / NEAR_SAMPLES as f32;
+                    if let Some(inside) = inside_colour(frame, c[k], to, t, centre, probe_px) {
+                        total += 1;
+                        let d = [0, 1, 2].map(|ch| inside[ch] - paper[ch]);
+                        unlike += (length(d) > tolerance) as usize;
+                    }
+                }
+            }
+            if total > 0 {
+                vis.unlike_paper = unlike as f32 / total as f32;
+            }
+        }
     }
     out
+}
+
+fn length(c: [f32; 3]) -> f32 {
+    (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]).sqrt()
+}
+
+/// The document's margin colour: per channel, the median just inside the middle half of every
+/// side (a finger over one side does not move it). None when too little of it is on the frame.
+fn paper_colour(frame: &RgbImage, quad: &Quad, probe: f32) -> Option<[f32; 3]> {
+    let c = quad.0;
+    let centre = quad.centroid();
+    let mut samples: [Vec<f32>; 3] = Default::default();
+    for k in 0..4 {
+        for i in 0..MID_SAMPLES {
+            let t = 0.25 + 0.5 * (i as f32 + 0.5) / MID_SAMPLES as f32;
+            if let Some(colour) = inside_colour(frame, c[k], c[(k + 1) % 4], t, centre, probe) {
+                for (channel, v) in samples.iter_mut().zip(colour) {
+                    channel.push(v);
+                }
+            }
+        }
+    }
+    if samples[0].len() < MID_SAMPLES {
+        return None;
+    }
+    Some(samples.map(|mut v| {
+        v.sort_unstable_by(f32::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    }))
+}
+
+/// The colour `probe` pixels inside the side a->b at fraction `t` from a; None off the frame.
+fn inside_colour(
+    frame: &RgbImage,
+    a: Point,
+    b: Point,
+    t: f32,
+    centre: Point,
+    probe: f32,
+) -> Option<[f32; 3]> {
+    let (inside, _) = across(a, b, t, centre, probe);
+    let (w, h) = (frame.width() as f32, frame.height() as f32);
+    if inside.0 < 1.0 || inside.1 < 1.0 || inside.0 > w - 2.0 || inside.1 > h - 2.0 {
+        return None;
+    }
+    Some(bilinear(frame, inside.0 as f64, inside.1 as f64).map(|v| v as f32))
+}
+
+/// The points `probe` pixels inside and outside the side a->b at fraction `t` from a.
+fn across(a: Point, b: Point, t: f32, centre: Point, probe: f32) -> ((f32, f32), (f32, f32)) {
+    let p = a.lerp(b, t);
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let len = dx.hypot(dy).max(1e-3);
+    let mut n = (-dy / len, dx / len);
+    if (centre.x - p.x) * n.0 + (centre.y - p.y) * n.1 < 0.0 {
+        n = (-n.0, -n.1);
+    }
+    (
+        (p.x + probe * n.0, p.y + probe * n.1),
+        (p.x - probe * n.0, p.y - probe * n.1),
+    )
 }
 
 /// The colour step across the arc at `on_arc`, along the radius from `arc_centre`: `probe` pixels
@@ -156,15 +245,7 @@ fn radial_step(frame: &RgbImage, arc_centre: Point, on_arc: Point, probe: f32) -
 /// The colour step across the side a->b at fraction `t` from a: the length of the RGB difference
 /// between a point `probe` pixels inside the outline and one as far outside. None off the frame.
 fn step_at(frame: &RgbImage, a: Point, b: Point, t: f32, centre: Point, probe: f32) -> Option<f32> {
-    let p = a.lerp(b, t);
-    let (dx, dy) = (b.x - a.x, b.y - a.y);
-    let len = dx.hypot(dy).max(1e-3);
-    let mut n = (-dy / len, dx / len);
-    if (centre.x - p.x) * n.0 + (centre.y - p.y) * n.1 < 0.0 {
-        n = (-n.0, -n.1);
-    }
-    let inside = (p.x + probe * n.0, p.y + probe * n.1);
-    let outside = (p.x - probe * n.0, p.y - probe * n.1);
+    let (inside, outside) = across(a, b, t, centre, probe);
     colour_step(frame, inside, outside)
 }
 
@@ -179,4 +260,45 @@ fn colour_step(frame: &RgbImage, inside: (f32, f32), outside: (f32, f32)) -> Opt
     let i = bilinear(frame, inside.0 as f64, inside.1 as f64);
     let o = bilinear(frame, outside.0 as f64, outside.1 as f64);
     Some((((i[0] - o[0]).powi(2) + (i[1] - o[1]).powi(2) + (i[2] - o[2]).powi(2)).sqrt()) as f32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgb;
+
+    const CARD: Rgb<u8> = Rgb([240, 240, 236]);
+
+    /// An ID-1 card 856 x 540 px (10 px/mm) on a dark desk, with `over_tr` painted over the
+    /// region around its top-right corner (after the card).
+    fn corner_scene(over_tr: Option<Rgb<u8>>) -> [CornerVisibility; 4] {
+        let (x0, y0, x1, y1) = (200u32, 100u32, 1056u32, 640u32);
+        let frame = RgbImage::from_fn(1280, 720, |x, y| {
+            let near_tr = x + 120 > x1 && x < x1 + 120 && y + 120 > y0 && y < y0 + 120;
+            match over_tr {
+                Some(c) if near_tr => c,
+                _ if (x0..x1).contains(&x) && (y0..y1).contains(&y) => CARD,
+                _ => Rgb([60, 50, 45]),
+            }
+        });
+        let p = |x: u32, y: u32| Point::new(x as f32, y as f32);
+        let quad = Quad([p(x0, y0), p(x1, y0), p(x1, y1), p(x0, y1)]);
+        corner_visibility(&frame, &quad, (85.6, 53.98), 3.18, 5.0)
+    }
+
+    #[test]
+    fn an_edge_lost_against_white_is_not_a_finger() {
+        // A sheet of white paper behind the top-right corner: its edge vanishes, the inside is
+        // still the card.
+        let paper = corner_scene(Some(Rgb([240, 240, 236])))[1];
+        assert!(paper.sides[0].max(paper.sides[1]) < 0.5, "{paper:?}");
+        assert!(paper.unlike_paper < 0.1, "{paper:?}");
+        // A fingertip there: the edge vanishes and the inside is skin.
+        let finger = corner_scene(Some(Rgb([205, 150, 125])))[1];
+        assert!(finger.sides[0].max(finger.sides[1]) < 0.5, "{finger:?}");
+        assert!(finger.unlike_paper > 0.9, "{finger:?}");
+        // Nothing over it: the edge shows.
+        let clear = corner_scene(None)[1];
+        assert!(clear.sides[0].min(clear.sides[1]) > 0.9, "{clear:?}");
+    }
 }

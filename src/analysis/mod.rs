@@ -37,6 +37,8 @@ const COVERED_CORNER_VISIBILITY: f32 = 0.5;
 /// share reach this (a fully hidden side and one arc sample in seven; a side 70% hidden, as low
 /// contrast on a cluttered desk can make it, needs more than a third of the arc hidden).
 const CORNER_HIDDEN_EVIDENCE: f32 = 1.1;
+/// ...and at least this share of the inside next to it does not look like the document's margin.
+const COVERED_UNLIKE_PAPER: f32 = 0.3;
 /// The corner test compares colours this far either side of the outline.
 const CORNER_PROBE_MM: f32 = 0.5;
 const CORNER_PROBE_MIN_PX: f32 = 3.0;
@@ -136,8 +138,11 @@ impl Analyzer {
             // side shows, the less of the arc needs to be hidden to call the corner covered.
             let arc_hidden =
                 loc.kind == DocKind::Id1 && (1.0 - least) + (1.0 - v.arc) >= CORNER_HIDDEN_EVIDENCE;
-            let hidden = most < COVERED_CORNER_VISIBILITY
-                || (least < COVERED_CORNER_VISIBILITY && arc_hidden);
+            // The edge can also vanish where a pale document meets a pale background: covered
+            // only where the inside does not look like the document either.
+            let hidden = (most < COVERED_CORNER_VISIBILITY
+                || (least < COVERED_CORNER_VISIBILITY && arc_hidden))
+                && v.unlike_paper >= COVERED_UNLIKE_PAPER;
             if inside && hidden {
                 covered |= 1 << i;
             }
