@@ -65,25 +65,32 @@ pub fn corner_visibility(
         unlike_paper: 1.0,
     }; 4];
     let centre = quad.centroid();
-    let paper = paper_colour(frame, quad, probe_px);
-    // Side k runs from corner k to corner k+1.
+    // Along the middle of each side (side k runs from corner k to corner k+1): its typical step,
+    // and the document's margin colour just inside, per channel the median over every side (a
+    // finger over one side does not move it).
+    let mut margin: [Vec<f32>; 3] = Default::default();
     let mid_step: [Option<f32>; 4] = std::array::from_fn(|k| {
         let (a, b) = (c[k], c[(k + 1) % 4]);
-        let mut steps: Vec<f32> = (0..MID_SAMPLES)
-            .filter_map(|i| {
-                step_at(
-                    frame,
-                    a,
-                    b,
-                    0.3 + 0.4 * (i as f32 + 0.5) / MID_SAMPLES as f32,
-                    centre,
-                    probe_px,
-                )
-            })
-            .collect();
+        let mut steps = Vec::with_capacity(MID_SAMPLES);
+        for i in 0..MID_SAMPLES {
+            let t = 0.3 + 0.4 * (i as f32 + 0.5) / MID_SAMPLES as f32;
+            if let Some((step, inside)) = sample_across(frame, a, b, t, centre, probe_px) {
+                steps.push(step);
+                for (channel, v) in margin.iter_mut().zip(inside) {
+                    channel.push(v);
+                }
+            }
+        }
         steps.sort_unstable_by(f32::total_cmp);
         steps.get(steps.len() / 2).copied()
     });
+    let paper = (margin[0].len() >= MID_SAMPLES).then(|| {
+        margin.map(|mut v| {
+            v.sort_unstable_by(f32::total_cmp);
+            v.get(v.len() / 2).copied().unwrap_or(0.0)
+        })
+    });
+    let unlike_tolerance = paper.map(|p| (UNLIKE_PAPER_FRAC * length(p)).max(UNLIKE_PAPER_MIN));
     for (k, vis) in out.iter_mut().enumerate() {
         let before = (k + 3) % 4;
         // The arc's step is judged against the fainter of its two sides' typical steps.
@@ -125,45 +132,35 @@ pub fn corner_visibility(
             }
         }
         // The side arriving at corner k (from corner k-1) and the side leaving it (to corner k+1).
-        for (j, (side, from, to)) in [(before, c[k], c[before]), (k, c[k], c[(k + 1) % 4])]
+        let (mut unlike, mut sampled) = (0usize, 0usize);
+        for (j, (side, to)) in [(before, c[before]), (k, c[(k + 1) % 4])]
             .into_iter()
             .enumerate()
         {
-            let Some(reference) = mid_step[side] else {
-                continue;
-            };
-            if reference < MIN_REFERENCE_STEP {
-                continue;
-            }
-            let mut seen = 0usize;
-            let mut total = 0usize;
+            let reference = mid_step[side].filter(|&r| r >= MIN_REFERENCE_STEP);
+            let (mut seen, mut total) = (0usize, 0usize);
             for i in 0..NEAR_SAMPLES {
                 let t = start[side] + span[side] * (i as f32 + 0.5) / NEAR_SAMPLES as f32;
-                if let Some(s) = step_at(frame, from, to, t, centre, probe_px) {
+                let Some((step, inside)) = sample_across(frame, c[k], to, t, centre, probe_px)
+                else {
+                    continue;
+                };
+                if let (Some(paper), Some(tolerance)) = (paper, unlike_tolerance) {
+                    sampled += 1;
+                    let d = [0, 1, 2].map(|ch| inside[ch] - paper[ch]);
+                    unlike += (length(d) > tolerance) as usize;
+                }
+                if let Some(reference) = reference {
                     total += 1;
-                    seen += (s >= STEP_FRACTION * reference) as usize;
+                    seen += (step >= STEP_FRACTION * reference) as usize;
                 }
             }
             if total >= NEAR_SAMPLES / 2 {
                 vis.sides[j] = seen as f32 / total as f32;
             }
         }
-        if let Some(paper) = paper {
-            let tolerance = (UNLIKE_PAPER_FRAC * length(paper)).max(UNLIKE_PAPER_MIN);
-            let (mut unlike, mut total) = (0usize, 0usize);
-            for (side, to) in [(before, c[before]), (k, c[(k + 1) % 4])] {
-                for i in 0..NEAR_SAMPLES {
-                    let t = start[side] + span[side] * (i as f32 + 0.5) / NEAR_SAMPLES as f32;
-                    if let Some(inside) = inside_colour(frame, c[k], to, t, centre, probe_px) {
-                        total += 1;
-                        let d = [0, 1, 2].map(|ch| inside[ch] - paper[ch]);
-                        unlike += (length(d) > tolerance) as usize;
-                    }
-                }
-            }
-            if total > 0 {
-                vis.unlike_paper = unlike as f32 / total as f32;
-            }
+        if sampled > 0 {
+            vis.unlike_paper = unlike as f32 / sampled as f32;
         }
     }
     out
@@ -171,48 +168,6 @@ pub fn corner_visibility(
 
 fn length(c: [f32; 3]) -> f32 {
     (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]).sqrt()
-}
-
-/// The document's margin colour: per channel, the median just inside the middle half of every
-/// side (a finger over one side does not move it). None when too little of it is on the frame.
-fn paper_colour(frame: &RgbImage, quad: &Quad, probe: f32) -> Option<[f32; 3]> {
-    let c = quad.0;
-    let centre = quad.centroid();
-    let mut samples: [Vec<f32>; 3] = Default::default();
-    for k in 0..4 {
-        for i in 0..MID_SAMPLES {
-            let t = 0.25 + 0.5 * (i as f32 + 0.5) / MID_SAMPLES as f32;
-            if let Some(colour) = inside_colour(frame, c[k], c[(k + 1) % 4], t, centre, probe) {
-                for (channel, v) in samples.iter_mut().zip(colour) {
-                    channel.push(v);
-                }
-            }
-        }
-    }
-    if samples[0].len() < MID_SAMPLES {
-        return None;
-    }
-    Some(samples.map(|mut v| {
-        v.sort_unstable_by(f32::total_cmp);
-        v.get(v.len() / 2).copied().unwrap_or(0.0)
-    }))
-}
-
-/// The colour `probe` pixels inside the side a->b at fraction `t` from a; None off the frame.
-fn inside_colour(
-    frame: &RgbImage,
-    a: Point,
-    b: Point,
-    t: f32,
-    centre: Point,
-    probe: f32,
-) -> Option<[f32; 3]> {
-    let (inside, _) = across(a, b, t, centre, probe);
-    let (w, h) = (frame.width() as f32, frame.height() as f32);
-    if inside.0 < 1.0 || inside.1 < 1.0 || inside.0 > w - 2.0 || inside.1 > h - 2.0 {
-        return None;
-    }
-    Some(bilinear(frame, inside.0 as f64, inside.1 as f64).map(|v| v as f32))
 }
 
 /// The points `probe` pixels inside and outside the side a->b at fraction `t` from a.
@@ -240,17 +195,31 @@ fn radial_step(frame: &RgbImage, arc_centre: Point, on_arc: Point, probe: f32) -
         (on_arc.x - probe * n.0, on_arc.y - probe * n.1),
         (on_arc.x + probe * n.0, on_arc.y + probe * n.1),
     )
+    .map(|(step, _)| step)
 }
 
-/// The colour step across the side a->b at fraction `t` from a: the length of the RGB difference
-/// between a point `probe` pixels inside the outline and one as far outside. None off the frame.
-fn step_at(frame: &RgbImage, a: Point, b: Point, t: f32, centre: Point, probe: f32) -> Option<f32> {
+/// Across the side a->b at fraction `t` from a, between a point `probe` pixels inside the outline
+/// and one as far outside: the length of their RGB difference, and the inside colour. None off
+/// the frame.
+fn sample_across(
+    frame: &RgbImage,
+    a: Point,
+    b: Point,
+    t: f32,
+    centre: Point,
+    probe: f32,
+) -> Option<(f32, [f32; 3])> {
     let (inside, outside) = across(a, b, t, centre, probe);
     colour_step(frame, inside, outside)
 }
 
-/// Length of the RGB difference between two points of the frame; None off the frame.
-fn colour_step(frame: &RgbImage, inside: (f32, f32), outside: (f32, f32)) -> Option<f32> {
+/// The length of the RGB difference between two points of the frame, and the first point's
+/// colour; None off the frame.
+fn colour_step(
+    frame: &RgbImage,
+    inside: (f32, f32),
+    outside: (f32, f32),
+) -> Option<(f32, [f32; 3])> {
     let (w, h) = (frame.width() as f32, frame.height() as f32);
     for q in [inside, outside] {
         if q.0 < 1.0 || q.1 < 1.0 || q.0 > w - 2.0 || q.1 > h - 2.0 {
@@ -259,7 +228,8 @@ fn colour_step(frame: &RgbImage, inside: (f32, f32), outside: (f32, f32)) -> Opt
     }
     let i = bilinear(frame, inside.0 as f64, inside.1 as f64);
     let o = bilinear(frame, outside.0 as f64, outside.1 as f64);
-    Some((((i[0] - o[0]).powi(2) + (i[1] - o[1]).powi(2) + (i[2] - o[2]).powi(2)).sqrt()) as f32)
+    let step = ((i[0] - o[0]).powi(2) + (i[1] - o[1]).powi(2) + (i[2] - o[2]).powi(2)).sqrt();
+    Some((step as f32, i.map(|v| v as f32)))
 }
 
 #[cfg(test)]

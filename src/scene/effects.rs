@@ -261,9 +261,9 @@ fn add_shifted_bilinear(out: &mut [Px], r0: &[Px], r1: &[Px], shift: isize, weig
     // x + shift >= 0 and x + shift + 1 <= last.
     let lo = (-shift).clamp(0, w as isize) as usize;
     let hi = (last - shift).clamp(lo as isize, w as isize) as usize;
-    let clamped = |x: usize| (x as isize + shift).clamp(0, last) as usize;
+    let clamped = |x: usize, plus: isize| (x as isize + shift + plus).clamp(0, last) as usize;
     for x in (0..lo).chain(hi..w) {
-        let (x0, x1) = (clamped(x), (x as isize + shift + 1).clamp(0, last) as usize);
+        let (x0, x1) = (clamped(x, 0), clamped(x, 1));
         if let (Some(o), Some(a), Some(b), Some(c), Some(d)) = (
             out.get_mut(x),
             r0.get(x0),
@@ -274,7 +274,7 @@ fn add_shifted_bilinear(out: &mut [Px], r0: &[Px], r1: &[Px], shift: isize, weig
             add(o, [a, b, c, d]);
         }
     }
-    let start = clamped(lo);
+    let start = clamped(lo, 0);
     let n = hi - lo;
     if let (Some(o), Some(a), Some(b), Some(c), Some(d)) = (
         out.get_mut(lo..hi),

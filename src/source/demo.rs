@@ -93,18 +93,15 @@ impl FrameSource for DemoSource {
     }
 
     fn next_frame(&mut self) -> Result<Option<SourceFrame>, SourceError> {
-        if self.limit.is_some_and(|n| self.next >= n) {
-            return Ok(None);
-        }
         let started = *self.started.get_or_insert_with(Instant::now);
         if self.paced {
             // Like a camera, never fall behind: when rendering is slower than the frame rate,
             // the scene moves on in real time and the frames in between are never made.
             let due = (started.elapsed().as_secs_f64() * self.fps).floor() as u64;
             self.next = self.next.max(due);
-            if self.limit.is_some_and(|n| self.next >= n) {
-                return Ok(None);
-            }
+        }
+        if self.limit.is_some_and(|n| self.next >= n) {
+            return Ok(None);
         }
         let t_secs = self.next as f64 / self.fps;
         self.next += 1;
