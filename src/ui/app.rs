@@ -25,8 +25,10 @@ use super::live::{Live, SourceChoice, StartOutcome, camera_names};
 use super::settings::{HOLD_SECS_MAX, HOLD_SECS_MIN, RESOLUTIONS, Settings};
 use super::sound::Shutter;
 
-/// The hint line's text size (points): readable at arm's length.
+/// The hint line's text size (points): readable at arm's length. A hint too long for the line
+/// at that size shrinks to fit it, down to the smaller size, rather than wrap out of view.
 const HINT_SIZE: f32 = 34.0;
+const HINT_MIN_SIZE: f32 = 20.0;
 const TITLE_SIZE: f32 = 22.0;
 const CHECK_SIZE: f32 = 18.0;
 /// The fix under a failing check: smaller than the check, still readable from a chair.
@@ -916,8 +918,9 @@ impl IdshotApp {
                 _ => Color32::WHITE,
             };
             let mut hint_ui = ui.new_child(egui::UiBuilder::new().max_rect(hint_area));
+            let size = hint_size(ui.ctx(), &hint, hint_area.width());
             hint_ui.vertical_centered(|ui| {
-                let r = ui.label(RichText::new(&hint).size(HINT_SIZE).strong().color(colour));
+                let r = ui.label(RichText::new(&hint).size(size).strong().color(colour));
                 r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Status, true, &hint));
             });
             ui.allocate_rect(avail, Sense::hover());
@@ -1483,6 +1486,26 @@ fn outline_colour(u: &Update) -> Color32 {
     }
 }
 
+/// The hint's text size: [`HINT_SIZE`], or smaller where the hint would not fit `width` on one line.
+fn hint_size(ctx: &egui::Context, hint: &str, width: f32) -> f32 {
+    let natural = ctx.fonts_mut(|f| {
+        f.layout_no_wrap(
+            hint.to_owned(),
+            FontId::proportional(HINT_SIZE),
+            Color32::WHITE,
+        )
+        .size()
+        .x
+    });
+    // A little room either side of the centred line.
+    let room = 0.95 * width;
+    if natural <= room || natural <= 0.0 {
+        HINT_SIZE
+    } else {
+        (HINT_SIZE * room / natural).max(HINT_MIN_SIZE)
+    }
+}
+
 fn hold_ring(painter: &egui::Painter, centre: Pos2, progress: f32) {
     painter.circle_filled(
         centre,
@@ -1642,6 +1665,28 @@ impl eframe::App for IdshotApp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_hint_shrinks_to_fit_its_line() {
+        let ctx = egui::Context::default();
+        let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let ctx = ui.ctx();
+            assert_eq!(hint_size(ctx, Hint::HoldStill.text(), 1000.0), HINT_SIZE);
+            let long = Hint::ResolutionTooLow.text();
+            let size = hint_size(ctx, long, 700.0);
+            assert!((HINT_MIN_SIZE..HINT_SIZE).contains(&size), "{size}");
+            let width = ctx.fonts_mut(|f| {
+                f.layout_no_wrap(long.to_owned(), FontId::proportional(size), Color32::WHITE)
+                    .size()
+                    .x
+            });
+            assert!(width <= 700.0, "{width}");
+            // Never below the smaller size, even where that cannot fit.
+            assert_eq!(hint_size(ctx, long, 100.0), HINT_MIN_SIZE);
+        });
+        // No renderer here to take the font atlas.
+        output.textures_delta.clear();
+    }
 
     #[test]
     fn pacing_reports_intervals_and_skipped_frames() {
