@@ -16,7 +16,7 @@ packages=(
   clang libclang-dev libv4l-dev libudev-dev            # camera: nokhwa / v4l2 bindings
   libx11-dev libxcursor-dev libxrandr-dev libxi-dev    # window: eframe / winit on X11
   libxkbcommon-dev libxkbcommon-x11-0 libwayland-dev   # window: Wayland, keyboard
-  libgl1-mesa-dev libegl1-mesa-dev                     # GL for eframe's glow renderer
+  libgl1-mesa-dev libegl1-mesa-dev libgl1-mesa-dri     # GL for the glow renderer (llvmpipe without a GPU)
   libasound2-dev                                       # sound: rodio / cpal on ALSA (the shutter click)
   mesa-vulkan-drivers libvulkan1                       # lavapipe: headless rendering in GUI tests
   xvfb xauth                                           # a virtual display for GUI tests
