@@ -250,27 +250,44 @@ impl WorkImage {
         }
         let threshold = (EDGE_NOISE_FACTOR * median).max(EDGE_MIN_MAGNITUDE);
         let t2 = threshold * threshold;
+        // Row by row, each pixel with its 3x3 neighbourhood as windows over the row and the rows
+        // above and below (no indexing in the inner loop).
         for y in 1..h - 1 {
-            for x in 1..w - 1 {
-                let i = y * w + x;
-                let m = self.best[i];
+            let (Some(above), Some(row), Some(below), Some(gx_row), Some(gy_row), Some(out)) = (
+                self.best.get((y - 1) * w..y * w),
+                self.best.get(y * w..(y + 1) * w),
+                self.best.get((y + 1) * w..(y + 2) * w),
+                self.gx.get(y * w + 1..(y + 1) * w),
+                self.gy.get(y * w + 1..(y + 1) * w),
+                self.edge.get_mut(y * w + 1..(y + 1) * w),
+            ) else {
+                continue;
+            };
+            let neighbourhoods = above.windows(3).zip(row.windows(3)).zip(below.windows(3));
+            for ((((a, r), b), (&gx, &gy)), e) in neighbourhoods
+                .zip(gx_row.iter().zip(gy_row))
+                .zip(out.iter_mut())
+            {
+                let (&[a0, a1, a2], &[r0, m, r2], &[b0, b1, b2]) = (a, r, b) else {
+                    continue;
+                };
                 if m < t2 {
                     continue;
                 }
-                let (gx, gy) = (self.gx[i] as i32, self.gy[i] as i32);
+                let (gx, gy) = (gx as i32, gy as i32);
                 // Neighbours along the gradient, quantised to 4 directions (tan 22.5 ~ 0.414).
                 let (ax, ay) = (gx.abs(), gy.abs());
-                let (o1, o2) = if ay * 1000 <= ax * 414 {
-                    (i - 1, i + 1)
+                let (n1, n2) = if ay * 1000 <= ax * 414 {
+                    (r0, r2)
                 } else if ax * 1000 <= ay * 414 {
-                    (i - w, i + w)
+                    (a1, b1)
                 } else if (gx > 0) == (gy > 0) {
-                    (i - w - 1, i + w + 1)
+                    (a0, b2)
                 } else {
-                    (i - w + 1, i + w - 1)
+                    (a2, b0)
                 };
-                if m >= self.best[o1] && m > self.best[o2] {
-                    self.edge[i] = 1;
+                if m >= n1 && m > n2 {
+                    *e = 1;
                 }
             }
         }
