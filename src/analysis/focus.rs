@@ -174,17 +174,17 @@ impl FocusProbe {
         let mut best: Option<(usize, f32, f32, f32)> = None;
         for ch in 0..3 {
             let (mut lo_s, mut lo_n, mut hi_s, mut hi_n) = (0.0, 0u32, 0.0, 0u32);
-            for i in 0..nbins {
+            for (i, (sum, &count)) in self.sums.iter().zip(&self.counts).enumerate() {
                 let x = bin_pos(i);
-                if self.counts[i] == 0 {
+                if count == 0 {
                     continue;
                 }
                 if x < -0.5 * radius {
-                    lo_s += self.sums[i][ch];
-                    lo_n += self.counts[i];
+                    lo_s += sum[ch];
+                    lo_n += count;
                 } else if x > 0.5 * radius {
-                    hi_s += self.sums[i][ch];
-                    hi_n += self.counts[i];
+                    hi_s += sum[ch];
+                    hi_n += count;
                 }
             }
             if lo_n == 0 || hi_n == 0 {
@@ -203,14 +203,12 @@ impl FocusProbe {
         // Normalised profile, 0 inside .. 1 outside. An edge aligned with the pixel grid fills only
         // some bins; the empty ones are interpolated between their filled neighbours.
         self.estimates.clear();
-        let value =
-            |i: usize| (self.sums[i][ch] / self.counts[i] as f32 - inside) / (outside - inside);
         let mut prev: Option<(usize, f32)> = None;
-        for i in 0..nbins {
-            if self.counts[i] == 0 {
+        for (i, (sum, &count)) in self.sums.iter().zip(&self.counts).enumerate() {
+            if count == 0 {
                 continue;
             }
-            let v = value(i);
+            let v = (sum[ch] / count as f32 - inside) / (outside - inside);
             match prev {
                 Some((j, pv)) => {
                     for k in j + 1..i {
@@ -225,42 +223,35 @@ impl FocusProbe {
         }
         let last = prev.map_or(0.0, |p| p.1);
         self.estimates.resize(nbins, last);
+        let at = |i: usize| self.estimates.get(i).copied();
         // The transition: the 0.5 crossing nearest the fitted edge, extended while the profile
         // stays inside 0.1..0.9. Printed detail or background texture further out is not edge.
         let centre = (radius * BINS_PER_PX) as usize;
         let reach = (2.0 * BINS_PER_PX) as usize;
         let crossing = (0..=reach)
             .flat_map(|d| [centre.saturating_sub(d), centre + d])
-            .find(|&i| {
-                let (a, b) = (
-                    self.estimates.get(i).copied(),
-                    self.estimates.get(i + 1).copied(),
-                );
-                matches!((a, b), (Some(a), Some(b)) if a <= 0.5 && b > 0.5)
-            })?;
+            .find(|&i| matches!((at(i), at(i + 1)), (Some(a), Some(b)) if a <= 0.5 && b > 0.5))?;
         let mut lo = crossing;
         while lo > 0
-            && self.estimates[lo - 1] > 0.1
-            && self.estimates[lo - 1] <= self.estimates[lo] + 0.05
+            && matches!((at(lo - 1), at(lo)), (Some(p), Some(q)) if p > 0.1 && p <= q + 0.05)
         {
             lo -= 1;
         }
         let mut hi = crossing + 1;
         while hi + 1 < nbins
-            && self.estimates[hi + 1] < 0.9
-            && self.estimates[hi + 1] + 0.05 >= self.estimates[hi]
+            && matches!((at(hi + 1), at(hi)), (Some(n), Some(q)) if n < 0.9 && n + 0.05 >= q)
         {
             hi += 1;
         }
         let (mut sx, mut sy, mut sxx, mut sxy, mut sw) = (0.0f32, 0.0f32, 0.0f32, 0.0f32, 0.0f32);
-        for i in lo..=hi {
-            let v = self.estimates[i];
-            if self.counts[i] == 0 || !(FIT_LO..=FIT_HI).contains(&v) {
+        let transition = self.estimates.iter().zip(&self.counts).enumerate();
+        for (i, (&v, &count)) in transition.take(hi + 1).skip(lo) {
+            if count == 0 || !(FIT_LO..=FIT_HI).contains(&v) {
                 continue;
             }
             let z = probit(v);
             let x = bin_pos(i);
-            let wt = self.counts[i] as f32;
+            let wt = count as f32;
             sx += wt * x;
             sy += wt * z;
             sxx += wt * x * x;
@@ -316,9 +307,11 @@ impl FocusProbe {
         let norm: f32 = kernel.iter().sum();
         let raw = |j: i64| -> f32 {
             if j <= 0 || j + 1 >= n as i64 {
-                0.0
-            } else {
-                (v[(j + 1) as usize] - v[(j - 1) as usize]) * 0.5
+                return 0.0;
+            }
+            match (v.get((j + 1) as usize), v.get((j - 1) as usize)) {
+                (Some(after), Some(before)) => (after - before) * 0.5,
+                _ => 0.0,
             }
         };
         let d = |i: usize| -> f32 {
