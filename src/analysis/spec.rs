@@ -136,22 +136,19 @@ const TARGET_PPMM_HEADROOM: f32 = 1.1;
 const TARGET_EDGE_ROOM: f32 = 0.04;
 
 impl Spec {
-    /// The largest face-on size (pixels) of `kind` that keeps the corner margin in a
-    /// `width` x `height` frame.
-    fn largest_size(&self, kind: DocKind, width: u32, height: u32, room: f32) -> (f32, f32) {
+    /// The largest face-on width (pixels) of `kind` that keeps the corner margin, plus `room`
+    /// (fraction of the short side), in a `width` x `height` frame.
+    fn largest_width(&self, kind: DocKind, width: u32, height: u32, room: f32) -> f32 {
         let (fw, fh) = (width as f32, height as f32);
         let edge = 2.0 * (self.corner_margin_frac + room) * fw.min(fh);
-        let aspect = kind.aspect();
-        let w = (fw - edge).min((fh - edge) * aspect).max(0.0);
-        (w, w / aspect)
+        (fw - edge).min((fh - edge) * kind.aspect()).max(0.0)
     }
 
     /// Whether a `width` x `height` frame can show `kind` whole, with the corner margin, at the
     /// least resolution: when it cannot, moving closer never passes and only a higher camera
     /// resolution helps.
     pub fn resolution_suffices(&self, kind: DocKind, width: u32, height: u32) -> bool {
-        let (w, _) = self.largest_size(kind, width, height, 0.0);
-        w >= kind.size_mm().0 * self.ppmm_min
+        self.largest_width(kind, width, height, 0.0) >= kind.size_mm().0 * self.ppmm_min
     }
 
     /// The face-on size (pixels) the guide frame shows for `kind` in a `width` x `height` frame:
@@ -161,7 +158,7 @@ impl Spec {
         let aspect = kind.aspect();
         let by_area = (width as f32 * height as f32 * TARGET_FILL * aspect).sqrt();
         let by_resolution = kind.size_mm().0 * self.ppmm_min * TARGET_PPMM_HEADROOM;
-        let (largest, _) = self.largest_size(kind, width, height, TARGET_EDGE_ROOM);
+        let largest = self.largest_width(kind, width, height, TARGET_EDGE_ROOM);
         let w = by_area.max(by_resolution).min(largest);
         (w, w / aspect)
     }
