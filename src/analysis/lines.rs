@@ -16,6 +16,12 @@ const SUPPORT_ANGLE_DEG: f32 = 14.0;
 /// Peaks closer than this (degrees, pixels) to a stronger one are the same line.
 const PEAK_NMS_ANGLE: i32 = 4;
 const PEAK_NMS_RHO: i32 = 6;
+/// A cell whose nearest stronger neighbour (within the NMS window) is further than this (pixels
+/// at the image centre) is a line of its own in that neighbour's shadow, not its shoulder.
+const SHADOW_APART_PX: f32 = 2.5;
+/// Shadowed cells walked at most, after the peaks, where a line crossing the frame casts the
+/// shadow (a slat of blinds, a stripe just outside the card).
+const SHADOWED_WALKS: usize = 24;
 /// Lines are capped per orientation bucket of this many degrees.
 const ORIENTATION_BUCKET_DEG: usize = 10;
 const BUCKETS: usize = ANGLE_BINS / ORIENTATION_BUCKET_DEG;
@@ -130,6 +136,10 @@ pub struct LineFinder {
     smoothed: Vec<u16>,
     trig: Vec<(f32, f32)>,
     peaks: Vec<(u32, usize, usize)>,
+    /// Cells (votes, angle bin, rho bin) suppressed only by a stronger line a few pixels away.
+    shadowed: Vec<(u32, usize, usize)>,
+    /// Walked peaks that cross the whole frame: (angle bin, signed distance of the image centre).
+    through_peaks: Vec<(usize, f32)>,
     ranked: Vec<Line>,
     passed_over: Vec<Line>,
 }
@@ -213,18 +223,24 @@ impl LineFinder {
         }
         // Local maxima (angle wraps: bin 179 neighbours bin 0 with rho negated).
         self.peaks.clear();
+        self.shadowed.clear();
         for b in 0..ANGLE_BINS {
             for r in 0..rho_bins {
                 let v = self.smoothed[b * rho_bins + r] as u32;
                 if v < min_votes {
                     continue;
                 }
-                if self.is_peak((b, r, v), rho_bins, diag, centre) {
-                    self.peaks.push((v, b, r));
+                match self.nearest_stronger((b, r, v), rho_bins, diag, centre) {
+                    None => self.peaks.push((v, b, r)),
+                    Some(apart) if apart > SHADOW_APART_PX => self.shadowed.push((v, b, r)),
+                    Some(_) => {}
                 }
             }
         }
         self.peaks.sort_unstable_by_key(|p| std::cmp::Reverse(p.0));
+        self.shadowed
+            .sort_unstable_by_key(|p| std::cmp::Reverse(p.0));
+        self.through_peaks.clear();
         // Rank the strongest peaks by their longest unbroken run of same-polarity edge: a
         // document side is one long straight edge, texture (wood grain, stripes, guilloche) is many
         // short or broken ones.
@@ -266,12 +282,40 @@ impl LineFinder {
             // A through line past its orientation's share (the next slat of blinds, the next
             // stripe: they outvote a document's side) is dropped without using up the budget
             // that the side, further down the vote order, needs.
+            if through_line {
+                let at_centre = self.centre_distance(b, r, rho_bins, diag, centre);
+                self.through_peaks.push((b, at_centre));
+            }
             if *count < cap {
                 *count += 1;
                 *seen += 1;
                 self.ranked.push(line);
             } else if !through_line {
                 *seen += 1;
+            }
+        }
+        // A document's side a few pixels from a line that crosses the frame (the next slat of
+        // blinds, a stripe just outside the card) is no peak of its own: the crossing line's
+        // votes cover it. Those shadowed cells get a walk of their own; only a side that ends
+        // (at the document's corners) is kept.
+        let mut shadow_walks = 0;
+        for &(votes, b, r) in &self.shadowed {
+            if shadow_walks >= SHADOWED_WALKS {
+                break;
+            }
+            let here = self.centre_distance(b, r, rho_bins, diag, centre);
+            let in_shadow = self
+                .through_peaks
+                .iter()
+                .any(|&(bin, there)| shadows((b, here), (bin, there)));
+            if !in_shadow {
+                continue;
+            }
+            shadow_walks += 1;
+            let theta = (b as f32).to_radians();
+            let line = make_line(work, theta, r as f32 - diag as f32, votes, false);
+            if !line.is_through() {
+                self.ranked.push(line);
             }
         }
         // Lines unbroken from frame edge to frame edge are mostly background structure (stripes,
@@ -348,23 +392,35 @@ impl LineFinder {
         r as f32 + (after - before) / total
     }
 
-    /// A local maximum within PEAK_NMS_ANGLE and PEAK_NMS_RHO, counting only neighbours that are
-    /// also within PEAK_NMS_RHO of it at the image centre `centre`. rho is measured from the image
+    /// Signed distance of the image centre `centre` from the line of cell (b, r).
+    fn centre_distance(
+        &self,
+        b: usize,
+        r: usize,
+        rho_bins: usize,
+        diag: usize,
+        centre: (f32, f32),
+    ) -> f32 {
+        let (cos, sin) = self.trig.get(b).copied().unwrap_or((1.0, 0.0));
+        centre.0 * cos + centre.1 * sin - (self.raw_rho(b, r, rho_bins) - diag as f32)
+    }
+
+    /// How far (pixels at the image centre) the nearest stronger cell within PEAK_NMS_ANGLE and
+    /// PEAK_NMS_RHO lies from this one; None for a local maximum, a peak. Only neighbours also
+    /// within PEAK_NMS_RHO of it at the image centre count: rho is measured from the image
     /// corner, so two lines that cross near that corner (a card's edge and a grain line 4 degrees
-    /// off it) have nearby cells although they are far apart on the document: the weaker one, the
-    /// card's edge, must not be suppressed.
-    fn is_peak(
+    /// off it) have nearby cells although they are far apart on the document, and the weaker
+    /// one, the card's edge, must not be suppressed. Stops at the first neighbour nearer than
+    /// SHADOW_APART_PX: the cell is then a shoulder of that line.
+    fn nearest_stronger(
         &self,
         (b, r, v): (usize, usize, u32),
         rho_bins: usize,
         diag: usize,
         centre: (f32, f32),
-    ) -> bool {
-        let Some(&(cos, sin)) = self.trig.get(b) else {
-            return false;
-        };
-        // Signed distance of the image centre from this cell's line.
-        let here = centre.0 * cos + centre.1 * sin - (self.raw_rho(b, r, rho_bins) - diag as f32);
+    ) -> Option<f32> {
+        let here = self.centre_distance(b, r, rho_bins, diag, centre);
+        let mut nearest: Option<f32> = None;
         for db in -PEAK_NMS_ANGLE..=PEAK_NMS_ANGLE {
             let mut bb = b as i32 + db;
             let mut rr = r as i32;
@@ -378,29 +434,40 @@ impl LineFinder {
                 if r2 < 0 || r2 >= rho_bins as i32 || (db == 0 && dr == 0) {
                     continue;
                 }
-                let o = self.smoothed[bb as usize * rho_bins + r2 as usize] as u32;
+                let Some(&o) = self.smoothed.get(bb as usize * rho_bins + r2 as usize) else {
+                    continue;
+                };
+                let o = o as u32;
                 // Ties broken by position so a flat top yields one peak.
                 if o < v || (o == v && (db, dr) > (0, 0)) {
                     continue;
                 }
-                let Some(&(c2, s2)) = self.trig.get(bb as usize) else {
-                    continue;
-                };
-                let there = centre.0 * c2 + centre.1 * s2
-                    - (self.raw_rho(bb as usize, r2 as usize, rho_bins) - diag as f32);
-                // Across the angle wrap the neighbour's normal points the other way.
-                let apart = if cos * c2 + sin * s2 >= 0.0 {
-                    here - there
-                } else {
-                    here + there
-                };
-                if apart.abs() <= PEAK_NMS_RHO as f32 {
-                    return false;
+                let there = self.centre_distance(bb as usize, r2 as usize, rho_bins, diag, centre);
+                let apart = apart((b, here), (bb as usize, there));
+                if apart <= SHADOW_APART_PX {
+                    return Some(apart);
+                }
+                if apart <= PEAK_NMS_RHO as f32 {
+                    nearest = Some(nearest.map_or(apart, |n| n.min(apart)));
                 }
             }
         }
-        true
+        nearest
     }
+}
+
+/// How far apart at the image centre two lines are, each given by its angle bin and the signed
+/// distance of the centre from it.
+fn apart((bin_a, here): (usize, f32), (bin_b, there): (usize, f32)) -> f32 {
+    // Across the angle wrap (bins over 90 degrees apart) the normals point opposite ways.
+    let wrapped = bin_a.abs_diff(bin_b) > ANGLE_BINS / 2;
+    if wrapped { here + there } else { here - there }.abs()
+}
+
+/// Whether a line (angle bin, centre distance) lies within the non-maximum window of another.
+fn shadows(line: (usize, f32), by: (usize, f32)) -> bool {
+    let bins = line.0.abs_diff(by.0);
+    bins.min(ANGLE_BINS - bins) <= PEAK_NMS_ANGLE as usize && apart(line, by) <= PEAK_NMS_RHO as f32
 }
 
 /// The 1-degree orientation bin (0..180) of a gradient direction, from a polynomial arctangent

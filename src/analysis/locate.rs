@@ -293,7 +293,9 @@ impl Locator {
                 continue;
             }
             let better = best.is_none_or(|b| {
-                let doubts = |c: &Candidate| (borders(c), c.run_on_sides);
+                // A dark rim just inside a side (the shadow a card casts, a passport cover's rim
+                // around the page) is as much a doubt as an edge that runs on past the corners.
+                let doubts = |c: &Candidate| (borders(c), c.run_on_sides + c.rim_sides);
                 match doubts(cand).cmp(&doubts(&b)) {
                     std::cmp::Ordering::Less => true,
                     std::cmp::Ordering::Greater => false,
