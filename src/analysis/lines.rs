@@ -709,4 +709,39 @@ mod tests {
         finder.find(&work, 25, 50, 6, 2, &mut lines);
         assert!(bottom(&lines), "the broken side is not among the lines");
     }
+
+    /// A card held square to blinds: its right side lies 5 px from a slat's edge that crosses the
+    /// whole frame with more votes. Non-maximum suppression alone loses the side to the slat; the
+    /// shadowed peaks keep it.
+    #[test]
+    fn a_side_beside_a_slat_crossing_the_frame_is_found() {
+        const SLAT_PX: u32 = 14;
+        let (w, h) = (640u32, 360u32);
+        let card = |x: u32, y: u32| (178..460).contains(&x) && (60..300).contains(&y);
+        // Slat edges where x = 3 (mod 14): at 465, 5 px right of the card's right side.
+        let dark_slat = |x: u32| ((x + SLAT_PX - 3) / SLAT_PX).is_multiple_of(2);
+        let frame = RgbImage::from_fn(w, h, |x, y| {
+            if card(x, y) {
+                Rgb([215, 210, 200])
+            } else if dark_slat(x) {
+                Rgb([90, 85, 80])
+            } else {
+                Rgb([150, 145, 140])
+            }
+        });
+        let mut work = WorkImage::default();
+        work.rebuild(&frame, 640);
+        let mut finder = LineFinder::default();
+        let mut lines = Vec::new();
+        finder.find(&work, 25, 50, 6, 2, &mut lines);
+        let side = lines.iter().find(|l| {
+            !l.border
+                && l.theta.to_degrees().min(180.0 - l.theta.to_degrees()) < 2.0
+                && (l.rho.abs() - 459.5).abs() < 2.0
+        });
+        let Some(side) = side else {
+            panic!("the card's right side is not among the lines");
+        };
+        assert!(!side.is_through());
+    }
 }
