@@ -5,11 +5,29 @@
 //! The width is measured in frame pixels and divided by the pixels per mm on the document, so it is
 //! independent of resolution, of contrast (the spread is normalised between the two sides' levels)
 //! and of what is printed (only the document's own straight edge is used).
+//! The spread is read in luma, which JPEG keeps at full resolution, not in a colour channel,
+//! whose differences it halves.
 
 use image::RgbImage;
 
 use super::geometry::{Point, Quad};
 
+/// Rec. 601 luma, as JPEG and webcams' YUV encode it at full resolution.
+const LUMA_WEIGHTS: [f32; 3] = [0.299, 0.587, 0.114];
+/// The slot of the luma sums beside the three colour channels.
+const LUMA: usize = 3;
+
+/// Which signal an edge's spread is read from.
+#[derive(Clone, Copy, Debug)]
+enum Signal {
+    /// Luma: JPEG and YUV 4:2:0 / 4:2:2 (every webcam's MJPEG) keep it at full resolution, while
+    /// colour differences are stored at half: an edge between two colours of similar brightness
+    /// (a grey card on green) reads about twice as blurred in a colour channel as it is.
+    Luma,
+    /// The colour channel with the largest step: for a frame whose edges have too little luma
+    /// contrast to measure.
+    Colour,
+}
 /// ESF bins per pixel.
 const BINS_PER_PX: f32 = 4.0;
 /// Segments per side: each gives its own estimate, so a finger or glare spoils only one.
@@ -44,7 +62,7 @@ pub struct EdgeBlur {
 /// Reusable buffers for the edge-spread functions.
 #[derive(Debug, Default)]
 pub struct FocusProbe {
-    sums: Vec<[f32; 3]>,
+    sums: Vec<[f32; 4]>,
     counts: Vec<u32>,
     estimates: Vec<f32>,
 }
@@ -61,6 +79,7 @@ impl FocusProbe {
     ) -> Option<EdgeBlur> {
         let centre = quad.centroid();
         let mut per_pair: [Vec<f32>; 2] = [Vec::new(), Vec::new()];
+        let mut per_pair_colour: [Vec<f32>; 2] = [Vec::new(), Vec::new()];
         for side in 0..4 {
             if skip_sides[side] {
                 continue;
@@ -70,10 +89,15 @@ impl FocusProbe {
             for seg in 0..SEGMENTS {
                 let t0 = 0.12 + 0.76 * seg as f32 / SEGMENTS as f32;
                 let t1 = 0.12 + 0.76 * (seg + 1) as f32 / SEGMENTS as f32;
-                if let Some(s) = self.segment_sigma(frame, a, b, centre, t0, t1, radius) {
-                    per_pair[side % 2].push(s);
-                }
+                let [luma, colour] = self.segment_sigma(frame, a, b, centre, t0, t1, radius);
+                per_pair[side % 2].extend(luma);
+                per_pair_colour[side % 2].extend(colour);
             }
+        }
+        // One signal for the whole frame: a pair of sides read in luma and the other in colour
+        // would differ by the colour's extra blur and read as motion.
+        if per_pair.iter().all(Vec::is_empty) {
+            per_pair = per_pair_colour;
         }
         let m0 = median(&mut per_pair[0]);
         let m1 = median(&mut per_pair[1]);
@@ -103,12 +127,12 @@ impl FocusProbe {
         t0: f32,
         t1: f32,
         radius: f32,
-    ) -> Option<f32> {
+    ) -> [Option<f32>; 2] {
         let (w, h) = (frame.width() as i64, frame.height() as i64);
         let (dx, dy) = (b.x - a.x, b.y - a.y);
         let len = dx.hypot(dy);
         if len < 8.0 {
-            return None;
+            return [None, None];
         }
         let d = (dx / len, dy / len);
         // Normal pointing out of the document.
@@ -118,7 +142,7 @@ impl FocusProbe {
         }
         let nbins = (2.0 * radius * BINS_PER_PX).ceil() as usize + 1;
         self.sums.clear();
-        self.sums.resize(nbins, [0.0; 3]);
+        self.sums.resize(nbins, [0.0; 4]);
         self.counts.clear();
         self.counts.resize(nbins, 0);
         let raw = frame.as_raw();
@@ -158,21 +182,31 @@ impl FocusProbe {
                     s[0] += px[0] as f32;
                     s[1] += px[1] as f32;
                     s[2] += px[2] as f32;
+                    s[LUMA] += LUMA_WEIGHTS[0] * px[0] as f32
+                        + LUMA_WEIGHTS[1] * px[1] as f32
+                        + LUMA_WEIGHTS[2] * px[2] as f32;
                     *c += 1;
                 }
             }
         }
-        self.edge_width(radius)
+        [
+            self.edge_width(radius, Signal::Luma),
+            self.edge_width(radius, Signal::Colour),
+        ]
     }
 
     /// Sigma of the binned edge: levels from the outer quarters of the band, then a least-squares
     /// fit of the probit of the normalised profile against distance (slope = 1/sigma).
-    fn edge_width(&mut self, radius: f32) -> Option<f32> {
+    fn edge_width(&mut self, radius: f32, signal: Signal) -> Option<f32> {
         let nbins = self.counts.len();
         let bin_pos = |i: usize| (i as f32 + 0.5) / BINS_PER_PX - radius;
-        // Pick the channel with the largest step.
+        // The signal's channel with the largest step.
         let mut best: Option<(usize, f32, f32, f32)> = None;
-        for ch in 0..3 {
+        let channels = match signal {
+            Signal::Luma => LUMA..LUMA + 1,
+            Signal::Colour => 0..3,
+        };
+        for ch in channels {
             let (mut lo_s, mut lo_n, mut hi_s, mut hi_n) = (0.0, 0u32, 0.0, 0u32);
             for (i, (sum, &count)) in self.sums.iter().zip(&self.counts).enumerate() {
                 let x = bin_pos(i);
@@ -491,6 +525,36 @@ mod tests {
                 "sigma {sigma}: {blur:?}"
             );
         }
+    }
+
+    /// A light card on green, as JPEG stores it: luma blurred by 0.8 px, the colour difference by
+    /// 2 px (stored at half resolution). The blur read is the luma's, the camera's focus.
+    #[test]
+    fn an_edge_between_colours_reads_the_blur_of_its_luma() {
+        const SHARP: f32 = 0.8;
+        const CHROMA_BLUR: f32 = 2.0;
+        let (card, background) = ([210.0f32, 190.0, 200.0], [40.0f32, 160.0, 40.0]);
+        let luma = |c: [f32; 3]| c.iter().zip(LUMA_WEIGHTS).map(|(v, w)| v * w).sum::<f32>();
+        let (sharp, _) = blurred_rect(SHARP);
+        let (soft, quad) = blurred_rect(CHROMA_BLUR);
+        // blurred_rect's grey runs 40..220: its share of the way from background to card.
+        let share = |img: &RgbImage, x: u32, y: u32| (img.get_pixel(x, y)[0] as f32 - 40.0) / 180.0;
+        let img = RgbImage::from_fn(1280, 720, |x, y| {
+            let (f, g) = (share(&sharp, x, y), share(&soft, x, y));
+            let y_level = luma(background) + f * (luma(card) - luma(background));
+            let px: [f32; 3] = std::array::from_fn(|k| {
+                let chroma = |c: [f32; 3]| c[k] - luma(c);
+                y_level + chroma(background) + g * (chroma(card) - chroma(background))
+            });
+            image::Rgb(px.map(|v| v.round().clamp(0.0, 255.0) as u8))
+        });
+        let blur = FocusProbe::default()
+            .measure(&img, &quad, [false; 4], 12.0)
+            .expect("measurable");
+        assert!(
+            (blur.sigma_px - SHARP).abs() < 0.15 * SHARP + 0.1,
+            "{blur:?}"
+        );
     }
 
     #[test]
