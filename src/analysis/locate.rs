@@ -69,6 +69,9 @@ const RIM_DARK_RATIO: f32 = 0.55;
 const RIM_DARK_SHARE: f32 = 0.75;
 /// How many of the best candidates get the content test.
 const SHORTLIST: usize = 8;
+/// Printed detail is sampled on this grid inside the outline, inset by this share of each side.
+const DETAIL_GRID: (usize, usize) = (96, 60);
+const DETAIL_INSET: f32 = 0.08;
 /// Candidates scoring below this are not worth a look.
 const MIN_CANDIDATE_SCORE: f32 = 0.1;
 
@@ -81,6 +84,8 @@ pub struct Located {
     pub pose: pose::Pose,
     /// Which sides (top, right, bottom, left) lie on a frame border.
     pub border_sides: [bool; 4],
+    /// Printed detail inside the outline: the share of edge pixels ([`interior_detail`]).
+    pub detail: f32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -138,7 +143,11 @@ impl Locator {
         self.collect_candidates(work, kind);
         let best = self.pick(work)?;
         let refined = refine(frame, work, &self.lines, &best);
-        finish(frame, &self.lines, &best, refined, kind)
+        let located = finish(frame, &self.lines, &best, refined, kind)?;
+        Some(Located {
+            detail: interior_detail(work, &best.corners),
+            ..located
+        })
     }
 
     fn collect_pairs(&mut self) {
@@ -511,6 +520,28 @@ fn content_factor(work: &WorkImage, c: &[(f32, f32); 4]) -> (f32, f32) {
     )
 }
 
+/// Share of edge pixels at DETAIL_GRID points inside the outline `c` (working pixels), inset by
+/// DETAIL_INSET so the outline's own edges do not count: printed detail.
+fn interior_detail(work: &WorkImage, c: &[(f32, f32); 4]) -> f32 {
+    let (mut edges, mut samples) = (0u32, 0u32);
+    let span = 1.0 - 2.0 * DETAIL_INSET;
+    for j in 0..DETAIL_GRID.1 {
+        let v = DETAIL_INSET + span * (j as f32 + 0.5) / DETAIL_GRID.1 as f32;
+        for i in 0..DETAIL_GRID.0 {
+            let u = DETAIL_INSET + span * (i as f32 + 0.5) / DETAIL_GRID.0 as f32;
+            let (x, y) = lerp(lerp(c[0], c[1], u), lerp(c[3], c[2], u), v);
+            let (x, y) = (x.round(), y.round());
+            if x < 0.0 || y < 0.0 || x >= work.width as f32 || y >= work.height as f32 {
+                continue;
+            }
+            samples += 1;
+            let edge = work.edge.get(work.idx(x as usize, y as usize));
+            edges += u32::from(edge.is_some_and(|&e| e != 0));
+        }
+    }
+    edges as f32 / samples.max(1) as f32
+}
+
 /// How many sides are lined inside by a dark band: sample points just inside the side, along its
 /// middle, mostly much darker than the outline's paper. An open passport's cover shows a few
 /// millimetres around the page; an outline that closes on the cover's outer edge instead of the
@@ -876,5 +907,6 @@ fn finish(
         confidence: cand.confidence.min(1.0),
         pose,
         border_sides,
+        detail: 0.0,
     })
 }

@@ -194,6 +194,10 @@ impl Analyzer {
         let blur_mm = blur.map(|b| b.sigma_px / ppmm.max(1e-3));
         m.blur_px = blur.map(|b| b.sigma_px);
         m.blur_mm = blur_mm;
+        // A sharp outline around nothing printed is a phone's screen or a book's cover.
+        if loc.detail < spec.min_detail && blur_mm.is_some_and(|b| b <= spec.blur_mm_max) {
+            return no_document(frame.width(), frame.height());
+        }
         let focus = match blur_mm {
             Some(b) if b <= spec.blur_mm_max => Check::passed(CheckId::Focus, Some(b)),
             Some(b) => Check::failed(CheckId::Focus, Some(b), Hint::Blurry),
