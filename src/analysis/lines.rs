@@ -345,25 +345,16 @@ impl LineFinder {
     /// in any order), and the directions are computed over the gathered pixels in one loop, which
     /// vectorises.
     fn vote(&mut self, work: &WorkImage, rho_bins: usize, rho_offset: f32) {
-        let (w, h) = (work.width, work.height);
+        let w = work.width;
         self.gradients.clear();
         self.points.clear();
-        let rows = work.edge.chunks_exact(w.max(1)).zip(
-            work.gx
-                .chunks_exact(w.max(1))
-                .zip(work.gy.chunks_exact(w.max(1))),
-        );
-        for (y, (edges, (gx_row, gy_row))) in rows.enumerate().take(h.saturating_sub(1)).skip(1) {
-            let pixels = edges.iter().zip(gx_row.iter().zip(gy_row));
-            for (x, (_, (&gx, &gy))) in pixels
-                .enumerate()
-                .take(w.saturating_sub(1))
-                .skip(1)
-                .filter(|(_, (e, _))| **e != 0)
-            {
-                self.points.push((x as f32, y as f32));
-                self.gradients.push((gx as f32, gy as f32));
-            }
+        for &(x, y) in &work.edge_points {
+            let i = y as usize * w + x as usize;
+            let (Some(&gx), Some(&gy)) = (work.gx.get(i), work.gy.get(i)) else {
+                continue;
+            };
+            self.points.push((x as f32, y as f32));
+            self.gradients.push((gx as f32, gy as f32));
         }
         self.bins.clear();
         self.bins.extend(
