@@ -40,7 +40,7 @@ pub struct WorkImage {
     /// Scratch sums: column sums of `scale` rows when downscaling (u16 holds 257 rows of 255,
     /// far beyond any frame's scale), row sums when smoothing.
     row_sums: Vec<u16>,
-    /// The three channels as planes, and each smoothed.
+    /// The three channels as planes (written by the downscale), and each smoothed.
     channel: Vec<u8>,
     smooth: Vec<u8>,
     row_gx: Vec<i16>,
@@ -115,21 +115,40 @@ impl WorkImage {
         // Every pixel is written below: resizing without clearing saves a pass over the buffers.
         self.rgb.resize(n, [0; 3]);
         self.luma.resize(n, 0);
+        self.channel.resize(3 * n, 0);
         let used = w * s * 3;
-        self.row_sums.clear();
         self.row_sums.resize(used, 0);
-        for y in 0..h {
-            self.row_sums.iter_mut().for_each(|a| *a = 0);
+        let (red, rest) = self.channel.split_at_mut(n);
+        let (green, blue) = rest.split_at_mut(n);
+        let planes = red
+            .chunks_exact_mut(w)
+            .zip(green.chunks_exact_mut(w).zip(blue.chunks_exact_mut(w)));
+        let outputs = self
+            .rgb
+            .chunks_exact_mut(w)
+            .zip(self.luma.chunks_exact_mut(w).zip(planes));
+        for (y, (out, (luma, (red, (green, blue))))) in outputs.enumerate() {
+            // The first row is copied in rather than added to a cleared row.
+            let mut first = true;
             for sy in 0..s {
                 let start = (y * s + sy) * stride;
                 let Some(row) = raw.get(start..start + used) else {
                     continue;
                 };
-                for (a, &v) in self.row_sums.iter_mut().zip(row) {
-                    *a = a.saturating_add(v as u16);
+                if first {
+                    for (a, &v) in self.row_sums.iter_mut().zip(row) {
+                        *a = v as u16;
+                    }
+                    first = false;
+                } else {
+                    for (a, &v) in self.row_sums.iter_mut().zip(row) {
+                        *a = a.saturating_add(v as u16);
+                    }
                 }
             }
-            let out = &mut self.rgb[y * w..(y + 1) * w];
+            if first {
+                self.row_sums.fill(0);
+            }
             // The block width is a constant in the common cases so the column sums unroll.
             match s {
                 1 => average_blocks::<1>(&self.row_sums, out),
@@ -138,9 +157,12 @@ impl WorkImage {
                 4 => average_blocks::<4>(&self.row_sums, out),
                 _ => average_blocks_any(&self.row_sums, s, out),
             }
-        }
-        for (l, &px) in self.luma.iter_mut().zip(&self.rgb) {
-            *l = luma_of(px);
+            // Luma and the channel planes (for the gradient) while the row is in cache.
+            let channels = red.iter_mut().zip(green.iter_mut().zip(blue.iter_mut()));
+            for (&px, (l, (r, (g, b)))) in out.iter().zip(luma.iter_mut().zip(channels)) {
+                *l = luma_of(px);
+                (*r, *g, *b) = (px[0], px[1], px[2]);
+            }
         }
     }
 
@@ -167,22 +189,10 @@ impl WorkImage {
         }
         self.best.resize(n, -1);
         set_frame(&mut self.best, w, -1);
-        // The three channels as planes, each smoothed whole (the Sobel rows need the smoothed
-        // rows above and below), then the derivatives row by row from the smoothed planes: the
-        // intermediate sums stay in row buffers that fit in cache.
-        self.channel.resize(3 * n, 0);
+        // The three channel planes (from the downscale) each smoothed whole (the Sobel rows need
+        // the smoothed rows above and below), then the derivatives row by row from the smoothed
+        // planes: the intermediate sums stay in row buffers that fit in cache.
         self.smooth.resize(3 * n, 0);
-        {
-            let (red, rest) = self.channel.split_at_mut(n);
-            let (green, blue) = rest.split_at_mut(n);
-            for (px, (r, (g, b))) in self
-                .rgb
-                .iter()
-                .zip(red.iter_mut().zip(green.iter_mut().zip(blue.iter_mut())))
-            {
-                (*r, *g, *b) = (px[0], px[1], px[2]);
-            }
-        }
         for (plane, out) in self
             .channel
             .chunks_exact(n)
