@@ -37,6 +37,8 @@ pub struct WorkImage {
     pub edge: Vec<u8>,
     /// The edge pixels (x, y), row by row.
     pub edge_points: Vec<(u32, u32)>,
+    /// The width the edge points and magnitudes were found at.
+    edges_width: usize,
     /// Scratch sums: column sums of `scale` rows when downscaling (u16 holds 257 rows of 255,
     /// far beyond any frame's scale), row sums when smoothing.
     row_sums: Vec<u16>,
@@ -233,14 +235,27 @@ impl WorkImage {
     fn edges(&mut self) {
         let (w, h) = (self.width, self.height);
         let n = w * h;
-        self.edge.clear();
-        self.edge.resize(n, 0);
-        self.magnitude.clear();
-        self.magnitude.resize(n, 0);
+        // Only the last frame's edge pixels hold a magnitude: at the same size those are zeroed
+        // rather than the whole buffer.
+        if self.magnitude.len() == n && self.edges_width == w {
+            for &(x, y) in &self.edge_points {
+                if let Some(m) = self.magnitude.get_mut(y as usize * w + x as usize) {
+                    *m = 0;
+                }
+            }
+        } else {
+            self.magnitude.clear();
+            self.magnitude.resize(n, 0);
+        }
+        self.edges_width = w;
         self.edge_points.clear();
+        self.edge.resize(n, 0);
         if w < 3 || h < 3 {
+            self.edge.fill(0);
             return;
         }
+        // Every inner pixel is written below: only the one-pixel frame is cleared here.
+        set_frame(&mut self.edge, w, 0);
         let median = self.median_magnitude();
         let threshold = (EDGE_NOISE_FACTOR * median).max(EDGE_MIN_MAGNITUDE);
         let t2 = threshold * threshold;
