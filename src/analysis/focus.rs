@@ -173,7 +173,8 @@ impl FocusProbe {
                 if off.abs() > radius {
                     continue;
                 }
-                let bin = ((off + radius) * BINS_PER_PX) as usize;
+                // Through i32: one conversion instruction; the value lies in 0..2 * radius * BINS_PER_PX.
+                let bin = (((off + radius) * BINS_PER_PX) as i32).max(0) as usize;
                 let Some(px) = raw.get(((y * w + x) * 3) as usize..((y * w + x) * 3 + 3) as usize)
                 else {
                     continue;

@@ -50,7 +50,7 @@ impl LightProbe {
             return None;
         }
         let level = glare_level.saturating_sub(AVERAGING_SLACK);
-        let mut histogram = [0u32; 256];
+        let mut histograms = [[0u32; 256]; 4];
         let mut count = 0u32;
         let mut sum = 0u64;
         let mut clipped = 0u32;
@@ -68,22 +68,45 @@ impl LightProbe {
                 continue;
             };
             let last = (first..=x1).rev().find(inside).unwrap_or(first);
-            for x in first..=last {
-                let i = work.idx(x, y);
-                let (Some(&px), Some(&l)) = (work.rgb.get(i), work.luma.get(i)) else {
-                    continue;
-                };
-                histogram[l as usize] += 1;
-                count += 1;
-                sum += l as u64;
-                if px.iter().all(|&c| c >= level) {
-                    clipped += 1;
-                    // Mark for connected components (1 = clipped, unlabelled).
-                    self.labels[(y - y0) * bw + (x - x0)] = 1;
+            let run = work.idx(first, y)..=work.idx(last, y);
+            let marks = (y - y0) * bw + (first - x0)..=(y - y0) * bw + (last - x0);
+            let (Some(pixels), Some(lumas), Some(marks)) = (
+                work.rgb.get(run.clone()),
+                work.luma.get(run),
+                self.labels.get_mut(marks),
+            ) else {
+                continue;
+            };
+            // Four histograms taking turns: a run of equal levels (flat paper) no longer waits on
+            // the previous count of the same bin.
+            for (pixels, (lumas, marks)) in pixels
+                .chunks(4)
+                .zip(lumas.chunks(4).zip(marks.chunks_mut(4)))
+            {
+                for (histogram, (px, (&l, mark))) in histograms
+                    .iter_mut()
+                    .zip(pixels.iter().zip(lumas.iter().zip(marks.iter_mut())))
+                {
+                    if let Some(bin) = histogram.get_mut(l as usize) {
+                        *bin += 1;
+                    }
+                    count += 1;
+                    sum += l as u64;
+                    if px.iter().all(|&c| c >= level) {
+                        clipped += 1;
+                        // Mark for connected components (1 = clipped, unlabelled).
+                        *mark = 1;
+                    }
+                    if l <= BLACK_LEVEL {
+                        black += 1;
+                    }
                 }
-                if l <= BLACK_LEVEL {
-                    black += 1;
-                }
+            }
+        }
+        let mut histogram = [0u32; 256];
+        for part in &histograms {
+            for (total, &c) in histogram.iter_mut().zip(part) {
+                *total += c;
             }
         }
         if count == 0 {

@@ -22,6 +22,9 @@ const SHADOW_APART_PX: f32 = 2.5;
 /// Shadowed cells walked at most, after the peaks, where a line crossing the frame casts the
 /// shadow (a slat of blinds, a stripe just outside the card).
 const SHADOWED_WALKS: usize = 24;
+/// Accumulator cells scanned for peaks as one block: a block whose largest count is under the
+/// vote threshold is passed over whole.
+const PEAK_SCAN_BLOCK: usize = 16;
 /// Lines are capped per orientation bucket of this many degrees.
 const ORIENTATION_BUCKET_DEG: usize = 10;
 const BUCKETS: usize = ANGLE_BINS / ORIENTATION_BUCKET_DEG;
@@ -86,6 +89,7 @@ impl Line {
         self.through
     }
 
+    #[inline]
     pub fn point_at(&self, t: f32) -> (f32, f32) {
         (
             self.rho * self.normal.0 + t * self.dir.0,
@@ -93,11 +97,13 @@ impl Line {
         )
     }
 
+    #[inline]
     pub fn param_of(&self, p: (f32, f32)) -> f32 {
         p.0 * self.dir.0 + p.1 * self.dir.1
     }
 
     /// Supporting pixels with each polarity between parameters `a` and `b` (clipped to the image).
+    #[inline]
     pub fn support(&self, a: f32, b: f32) -> (u32, u32, f32) {
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
         let lo = lo.max(self.t_min);
@@ -106,14 +112,15 @@ impl Line {
             return (0, 0, 0.0);
         }
         let n = self.pos.len() - 1;
-        let i0 = ((lo - self.t_min) as usize).min(n);
-        let i1 = ((hi - self.t_min) as usize).min(n);
+        let i0 = index_of(lo - self.t_min).min(n);
+        let i1 = index_of(hi - self.t_min).min(n);
         let p = self.pos.get(i1).copied().unwrap_or(0) - self.pos.get(i0).copied().unwrap_or(0);
         let q = self.neg.get(i1).copied().unwrap_or(0) - self.neg.get(i0).copied().unwrap_or(0);
         (p, q, hi - lo)
     }
 
     /// Intersection with another line, if they are not parallel.
+    #[inline]
     pub fn intersect(&self, other: &Line) -> Option<(f32, f32)> {
         let (a1, b1, c1) = (self.normal.0, self.normal.1, self.rho);
         let (a2, b2, c2) = (other.normal.0, other.normal.1, other.rho);
@@ -135,6 +142,11 @@ pub struct LineFinder {
     /// and placed by the raw votes under them.
     smoothed: Vec<u16>,
     trig: Vec<(f32, f32)>,
+    /// Edge pixels (x, y) and their gradients, their orientation bins, and the pixels sorted by bin.
+    points: Vec<(f32, f32)>,
+    gradients: Vec<(f32, f32)>,
+    bins: Vec<usize>,
+    sorted: Vec<(f32, f32)>,
     peaks: Vec<(u32, usize, usize)>,
     /// Cells (votes, angle bin, rho bin) suppressed only by a stronger line a few pixels away.
     shadowed: Vec<(u32, usize, usize)>,
@@ -142,6 +154,9 @@ pub struct LineFinder {
     through_peaks: Vec<(usize, f32)>,
     ranked: Vec<Line>,
     passed_over: Vec<Line>,
+    /// Support profiles of lines no longer needed, reused for the next lines: a frame walks a few
+    /// hundred lines and allocating their profiles afresh cost more than the walks' bookkeeping.
+    spare: Vec<Vec<u32>>,
 }
 
 impl LineFinder {
@@ -163,7 +178,9 @@ impl LineFinder {
         mut max_reserve: usize,
         out: &mut Vec<Line>,
     ) {
-        out.clear();
+        for line in out.drain(..) {
+            self.spare.extend([line.pos, line.neg]);
+        }
         let (w, h) = (work.width, work.height);
         let diag = ((w * w + h * h) as f32).sqrt().ceil() as usize + 1;
         let rho_bins = 2 * diag + 1;
@@ -179,24 +196,7 @@ impl LineFinder {
         self.acc.resize(ANGLE_BINS * rho_bins, 0);
         let rho_offset = diag as f32 + 0.5;
         let centre = ((w as f32 - 1.0) / 2.0, (h as f32 - 1.0) / 2.0);
-        for y in 1..h.saturating_sub(1) {
-            for x in 1..w.saturating_sub(1) {
-                let i = y * w + x;
-                if work.edge[i] == 0 {
-                    continue;
-                }
-                let centre = orientation_bin(work.gx[i] as f32, work.gy[i] as f32);
-                for d in -VOTE_SPREAD_BINS..=VOTE_SPREAD_BINS {
-                    let b = wrap_bin(centre + d);
-                    let (c, s) = self.trig[b];
-                    // rho + diag is never negative: truncation rounds.
-                    let r = (x as f32 * c + y as f32 * s + rho_offset) as usize;
-                    if let Some(cell) = self.acc.get_mut(b * rho_bins + r) {
-                        *cell = cell.saturating_add(1);
-                    }
-                }
-            }
-        }
+        self.vote(work, rho_bins, rho_offset);
         // A line between two angle bins drifts across rho bins along its length: sum neighbouring
         // rho bins so a long, slightly off-bin side keeps its votes together.
         // Every cell is written below, so the buffer is not cleared first (a megabyte a frame).
@@ -222,21 +222,32 @@ impl LineFinder {
             }
         }
         // Local maxima (angle wraps: bin 179 neighbours bin 0 with rho negated).
-        self.peaks.clear();
-        self.shadowed.clear();
-        for b in 0..ANGLE_BINS {
-            for r in 0..rho_bins {
-                let v = self.smoothed[b * rho_bins + r] as u32;
-                if v < min_votes {
+        // Most cells hold few votes: blocks of cells all below the threshold are passed over
+        // whole (their maximum vectorises), in the same order, so the peaks come out as before.
+        let mut peaks = std::mem::take(&mut self.peaks);
+        let mut shadowed = std::mem::take(&mut self.shadowed);
+        peaks.clear();
+        shadowed.clear();
+        for (b, row) in self.smoothed.chunks_exact(rho_bins).enumerate() {
+            for (block, cells) in row.chunks(PEAK_SCAN_BLOCK).enumerate() {
+                if (cells.iter().fold(0, |m, &v| m.max(v)) as u32) < min_votes {
                     continue;
                 }
-                match self.nearest_stronger((b, r, v), rho_bins, diag, centre) {
-                    None => self.peaks.push((v, b, r)),
-                    Some(apart) if apart > SHADOW_APART_PX => self.shadowed.push((v, b, r)),
-                    Some(_) => {}
+                for (k, &v) in cells.iter().enumerate() {
+                    let (r, v) = (block * PEAK_SCAN_BLOCK + k, v as u32);
+                    if v < min_votes {
+                        continue;
+                    }
+                    match self.nearest_stronger((b, r, v), rho_bins, diag, centre) {
+                        None => peaks.push((v, b, r)),
+                        Some(apart) if apart > SHADOW_APART_PX => shadowed.push((v, b, r)),
+                        Some(_) => {}
+                    }
                 }
             }
         }
+        self.peaks = peaks;
+        self.shadowed = shadowed;
         self.peaks.sort_unstable_by_key(|p| std::cmp::Reverse(p.0));
         self.shadowed
             .sort_unstable_by_key(|p| std::cmp::Reverse(p.0));
@@ -272,26 +283,28 @@ impl LineFinder {
             walked += 1;
             let theta = (b as f32).to_radians();
             let rho = r as f32 - diag as f32;
-            let line = make_line(work, theta, rho, votes, false);
+            let profile = (self.spare.pop(), self.spare.pop());
+            let line = walk_line(work, (theta, rho), votes, false, profile);
             let through_line = line.is_through();
             let (count, cap) = if through_line {
                 (&mut through[bucket], THROUGH_PEAKS_PER_ORIENTATION)
             } else {
                 (&mut ending[bucket], HOUGH_PEAKS_PER_ORIENTATION)
             };
-            // A through line past its orientation's share (the next slat of blinds, the next
-            // stripe: they outvote a document's side) is dropped without using up the budget
-            // that the side, further down the vote order, needs.
             if through_line {
                 let at_centre = self.centre_distance(b, r, rho_bins, diag, centre);
                 self.through_peaks.push((b, at_centre));
             }
+            // A through line past its orientation's share (the next slat of blinds, the next
+            // stripe: they outvote a document's side) is dropped without using up the budget
+            // that the side, further down the vote order, needs.
             if *count < cap {
                 *count += 1;
                 *seen += 1;
                 self.ranked.push(line);
-            } else if !through_line {
-                *seen += 1;
+            } else {
+                *seen += usize::from(!through_line);
+                self.spare.extend([line.pos, line.neg]);
             }
         }
         // A document's side a few pixels from a line that crosses the frame (the next slat of
@@ -313,8 +326,11 @@ impl LineFinder {
             }
             shadow_walks += 1;
             let theta = (b as f32).to_radians();
-            let line = make_line(work, theta, r as f32 - diag as f32, votes, false);
-            if !line.is_through() {
+            let profile = (self.spare.pop(), self.spare.pop());
+            let line = walk_line(work, (theta, r as f32 - diag as f32), votes, false, profile);
+            if line.is_through() {
+                self.spare.extend([line.pos, line.neg]);
+            } else {
                 self.ranked.push(line);
             }
         }
@@ -330,46 +346,112 @@ impl LineFinder {
         let mut per_orientation = [0usize; BUCKETS];
         let mut ending_kept = 0;
         self.passed_over.clear();
+        let mut full = false;
         for line in self.ranked.drain(..) {
             // Ending lines sort first: through lines take the places they left, and their own.
-            if out.len() >= max_lines + max_through {
-                break;
-            }
-            if (line.run as f32) < MIN_RUN_FRAC * min_votes as f32 {
-                continue;
-            }
+            full |= out.len() >= max_lines + max_through;
             let through = line.is_through();
-            let Some(bucket) = per_orientation.get_mut(bucket_of(line.theta)) else {
-                continue;
-            };
-            if !through && (ending_kept >= max_lines || *bucket >= MAX_PER_ORIENTATION) {
-                self.passed_over.push(line);
-                continue;
+            let bucket = per_orientation.get_mut(bucket_of(line.theta));
+            match bucket {
+                Some(_) if full || (line.run as f32) < MIN_RUN_FRAC * min_votes as f32 => {}
+                Some(bucket)
+                    if !through && (ending_kept >= max_lines || *bucket >= MAX_PER_ORIENTATION) =>
+                {
+                    self.passed_over.push(line);
+                    continue;
+                }
+                Some(bucket) if *bucket < MAX_PER_ORIENTATION => {
+                    *bucket += 1;
+                    ending_kept += usize::from(!through);
+                    out.push(line);
+                    continue;
+                }
+                _ => {}
             }
-            if *bucket >= MAX_PER_ORIENTATION {
-                continue;
-            }
-            *bucket += 1;
-            ending_kept += usize::from(!through);
-            out.push(line);
+            self.spare.extend([line.pos, line.neg]);
         }
         self.passed_over.sort_by_key(|l| std::cmp::Reverse(l.votes));
         let mut reserved = [false; BUCKETS];
         for line in self.passed_over.drain(..) {
-            if max_reserve == 0 {
-                break;
-            }
-            if let Some(taken) = reserved.get_mut(bucket_of(line.theta))
+            if max_reserve > 0
+                && let Some(taken) = reserved.get_mut(bucket_of(line.theta))
                 && !*taken
             {
                 *taken = true;
                 out.push(line);
                 max_reserve -= 1;
+            } else {
+                self.spare.extend([line.pos, line.neg]);
             }
         }
         let (wf, hf) = ((w - 1) as f32, (h - 1) as f32);
         for (theta, rho) in [(0.0f32, 0.0f32), (0.0, wf), (90.0, 0.0), (90.0, hf)] {
-            out.push(make_line(work, theta.to_radians(), rho, 0, true));
+            let profile = (self.spare.pop(), self.spare.pop());
+            out.push(walk_line(work, (theta.to_radians(), rho), 0, true, profile));
+        }
+    }
+
+    /// Each edge pixel votes for the lines within VOTE_SPREAD_BINS of its gradient direction.
+    /// The pixels are first sorted by that direction so that each angle's row of the accumulator
+    /// takes all its votes in one go while it is in cache (votes commute: the counts are the same
+    /// in any order), and the directions are computed over the gathered pixels in one loop, which
+    /// vectorises.
+    fn vote(&mut self, work: &WorkImage, rho_bins: usize, rho_offset: f32) {
+        let w = work.width;
+        self.gradients.clear();
+        self.points.clear();
+        for &(x, y) in &work.edge_points {
+            let i = y as usize * w + x as usize;
+            let (Some(&gx), Some(&gy)) = (work.gx.get(i), work.gy.get(i)) else {
+                continue;
+            };
+            self.points.push((x as f32, y as f32));
+            self.gradients.push((gx as f32, gy as f32));
+        }
+        self.bins.clear();
+        self.bins.extend(
+            self.gradients
+                .iter()
+                .map(|&(gx, gy)| fold_bin(orientation_bin(gx, gy))),
+        );
+        // Counting sort by direction: `starts[b]..starts[b + 1]` are the pixels of bin b.
+        let mut starts = [0usize; ANGLE_BINS + 1];
+        for &b in &self.bins {
+            if let Some(count) = starts.get_mut(b) {
+                *count += 1;
+            }
+        }
+        let mut total = 0;
+        for start in starts.iter_mut() {
+            (*start, total) = (total, total + *start);
+        }
+        let mut next = starts;
+        self.sorted.clear();
+        self.sorted.resize(self.points.len(), (0.0, 0.0));
+        for (&b, &p) in self.bins.iter().zip(&self.points) {
+            if let Some(slot) = next.get_mut(b)
+                && let Some(place) = self.sorted.get_mut(*slot)
+            {
+                *place = p;
+                *slot += 1;
+            }
+        }
+        let rows = self.trig.iter().zip(self.acc.chunks_exact_mut(rho_bins));
+        for (b, (&(c, s), row)) in rows.enumerate() {
+            for d in -VOTE_SPREAD_BINS..=VOTE_SPREAD_BINS {
+                // The pixels whose spread reaches bin b.
+                let bin = wrap_bin(b as i32 - d);
+                let (Some(&lo), Some(&hi)) = (starts.get(bin), starts.get(bin + 1)) else {
+                    continue;
+                };
+                for &(x, y) in self.sorted.get(lo..hi).unwrap_or(&[]) {
+                    // rho + diag is never negative: truncation rounds.
+                    let r = index_of(x * c + y * s + rho_offset);
+                    if let Some(cell) = row.get_mut(r) {
+                        *cell = cell.saturating_add(1);
+                    }
+                }
+            }
         }
     }
 
@@ -493,6 +575,20 @@ fn orientation_bin(gx: f32, gy: f32) -> i32 {
     (folded + 0.5) as i32
 }
 
+/// `v as usize` for the values converted here (non-negative or NaN, below 2^31): through i32 the
+/// conversion is one instruction and a clamp instead of the longer saturating conversion to u64.
+/// Larger values give 2^31 - 1, past the end of every buffer as the u64 result is.
+#[inline]
+fn index_of(v: f32) -> usize {
+    (v as i32).max(0) as usize
+}
+
+/// An orientation bin in 0..ANGLE_BINS: 180 degrees, which the rounding can give, is 0.
+fn fold_bin(b: i32) -> usize {
+    let n = ANGLE_BINS as i32;
+    (if b >= n { b - n } else { b.max(0) }) as usize
+}
+
 fn wrap_bin(b: i32) -> usize {
     let n = ANGLE_BINS as i32;
     (if b < 0 {
@@ -506,6 +602,20 @@ fn wrap_bin(b: i32) -> usize {
 
 /// Builds a line and its support profile by walking it across the working image.
 pub fn make_line(work: &WorkImage, theta: f32, rho: f32, votes: u32, border: bool) -> Line {
+    walk_line(work, (theta, rho), votes, border, (None, None))
+}
+
+/// [`make_line`], with the support profile written into `profile`'s buffers when given.
+fn walk_line(
+    work: &WorkImage,
+    (theta, rho): (f32, f32),
+    votes: u32,
+    border: bool,
+    profile: (Option<Vec<u32>>, Option<Vec<u32>>),
+) -> Line {
+    let (mut pos, mut neg) = (profile.0.unwrap_or_default(), profile.1.unwrap_or_default());
+    pos.clear();
+    neg.clear();
     let normal = (theta.cos(), theta.sin());
     let dir = (-normal.1, normal.0);
     let (w, h) = (work.width as f32, work.height as f32);
@@ -532,8 +642,8 @@ pub fn make_line(work: &WorkImage, theta: f32, rho: f32, votes: u32, border: boo
         dir,
         t_min,
         t_max,
-        pos: Vec::new(),
-        neg: Vec::new(),
+        pos,
+        neg,
         border,
         votes,
         run: 0,
@@ -565,13 +675,18 @@ pub fn make_line(work: &WorkImage, theta: f32, rho: f32, votes: u32, border: boo
                 if x < 0.0 || y < 0.0 || x >= w || y >= h {
                     continue;
                 }
-                let i = work.idx(x as usize, y as usize);
+                let i = work.idx(index_of(x), index_of(y));
                 if work.edge.get(i).is_none_or(|&e| e == 0) {
                     continue;
                 }
-                let (gx, gy) = (work.gx[i] as f32, work.gy[i] as f32);
+                let (Some(&gx), Some(&gy), Some(&magnitude)) =
+                    (work.gx.get(i), work.gy.get(i), work.magnitude.get(i))
+                else {
+                    continue;
+                };
+                let (gx, gy) = (gx as f32, gy as f32);
                 let along_normal = gx * normal.0 + gy * normal.1;
-                let tolerance = cos_tol * (work.magnitude[i] as f32).max(1.0);
+                let tolerance = cos_tol * (magnitude as f32).max(1.0);
                 if along_normal >= tolerance {
                     hit = 1;
                     break;

@@ -15,6 +15,9 @@ const EDGE_NOISE_FACTOR: i32 = 2;
 const EDGE_MIN_MAGNITUDE: i32 = 12;
 /// Gradient magnitudes are below this (a full black-white step gives 4 x 255 per axis).
 const MAGNITUDE_LIMIT: usize = 1500;
+/// The median magnitude is nearly always below this (flat paper and desk dominate a frame): below
+/// it, it is found from the squared magnitudes, without a square root per pixel.
+const SMALL_MAGNITUDE: usize = 64;
 
 /// Downscaled RGB frame plus per-pixel colour gradient. Buffers are reused across frames.
 #[derive(Debug, Default)]
@@ -28,16 +31,19 @@ pub struct WorkImage {
     /// Derivatives of the colour channel with the strongest response at each pixel.
     pub gx: Vec<i16>,
     pub gy: Vec<i16>,
-    /// Gradient magnitude, rounded down.
+    /// Gradient magnitude, rounded down, at the edge pixels (0 elsewhere).
     pub magnitude: Vec<u16>,
     /// 1 where a non-maximum-suppressed edge passes the adaptive threshold.
     pub edge: Vec<u8>,
+    /// The edge pixels (x, y), row by row.
+    pub edge_points: Vec<(u32, u32)>,
+    /// The width the edge points and magnitudes were found at.
+    edges_width: usize,
     /// Scratch sums: column sums of `scale` rows when downscaling (u16 holds 257 rows of 255,
     /// far beyond any frame's scale), row sums when smoothing.
     row_sums: Vec<u16>,
+    /// The three channels as planes (written by the downscale), and each smoothed.
     channel: Vec<u8>,
-    along: Vec<i16>,
-    across: Vec<i16>,
     smooth: Vec<u8>,
     row_gx: Vec<i16>,
     row_gy: Vec<i16>,
@@ -111,21 +117,40 @@ impl WorkImage {
         // Every pixel is written below: resizing without clearing saves a pass over the buffers.
         self.rgb.resize(n, [0; 3]);
         self.luma.resize(n, 0);
+        self.channel.resize(3 * n, 0);
         let used = w * s * 3;
-        self.row_sums.clear();
         self.row_sums.resize(used, 0);
-        for y in 0..h {
-            self.row_sums.iter_mut().for_each(|a| *a = 0);
+        let (red, rest) = self.channel.split_at_mut(n);
+        let (green, blue) = rest.split_at_mut(n);
+        let planes = red
+            .chunks_exact_mut(w)
+            .zip(green.chunks_exact_mut(w).zip(blue.chunks_exact_mut(w)));
+        let outputs = self
+            .rgb
+            .chunks_exact_mut(w)
+            .zip(self.luma.chunks_exact_mut(w).zip(planes));
+        for (y, (out, (luma, (red, (green, blue))))) in outputs.enumerate() {
+            // The first row is copied in rather than added to a cleared row.
+            let mut first = true;
             for sy in 0..s {
                 let start = (y * s + sy) * stride;
                 let Some(row) = raw.get(start..start + used) else {
                     continue;
                 };
-                for (a, &v) in self.row_sums.iter_mut().zip(row) {
-                    *a = a.saturating_add(v as u16);
+                if first {
+                    for (a, &v) in self.row_sums.iter_mut().zip(row) {
+                        *a = v as u16;
+                    }
+                    first = false;
+                } else {
+                    for (a, &v) in self.row_sums.iter_mut().zip(row) {
+                        *a = a.saturating_add(v as u16);
+                    }
                 }
             }
-            let out = &mut self.rgb[y * w..(y + 1) * w];
+            if first {
+                self.row_sums.fill(0);
+            }
             // The block width is a constant in the common cases so the column sums unroll.
             match s {
                 1 => average_blocks::<1>(&self.row_sums, out),
@@ -134,9 +159,12 @@ impl WorkImage {
                 4 => average_blocks::<4>(&self.row_sums, out),
                 _ => average_blocks_any(&self.row_sums, s, out),
             }
-        }
-        for (l, &px) in self.luma.iter_mut().zip(&self.rgb) {
-            *l = luma_of(px);
+            // Luma and the channel planes (for the gradient) while the row is in cache.
+            let channels = red.iter_mut().zip(green.iter_mut().zip(blue.iter_mut()));
+            for (&px, (l, (r, (g, b)))) in out.iter().zip(luma.iter_mut().zip(channels)) {
+                *l = luma_of(px);
+                (*r, *g, *b) = (px[0], px[1], px[2]);
+            }
         }
     }
 
@@ -163,95 +191,77 @@ impl WorkImage {
         }
         self.best.resize(n, -1);
         set_frame(&mut self.best, w, -1);
-        // Every cell that is read is written first: no need to clear these each frame.
-        for buf in [&mut self.across, &mut self.along] {
-            buf.resize(3 * n, 0);
-        }
-        for ch in 0..3 {
-            self.channel.clear();
-            self.channel.extend(self.rgb.iter().map(|px| px[ch]));
-            smooth_121(&self.channel, w, &mut self.row_sums, &mut self.smooth);
-            // Sobel, separably: [1 2 1] down the columns for the x-derivative, along the rows for
-            // the y-derivative; the differences are taken row by row below.
-            let plane = ch * n..(ch + 1) * n;
-            let (across, along) = (&mut self.across[plane.clone()], &mut self.along[plane]);
-            for y in 1..h - 1 {
-                let rows = &self.smooth[(y - 1) * w..(y + 2) * w];
-                let (up, mid, down) = (&rows[..w], &rows[w..2 * w], &rows[2 * w..]);
-                for (x, out) in across[y * w..(y + 1) * w].iter_mut().enumerate() {
-                    *out = up[x] as i16 + 2 * mid[x] as i16 + down[x] as i16;
-                }
-            }
-            for (row, out) in self.smooth.chunks_exact(w).zip(along.chunks_exact_mut(w)) {
-                for (x, o) in out[1..w - 1].iter_mut().enumerate() {
-                    *o = row[x] as i16 + 2 * row[x + 1] as i16 + row[x + 2] as i16;
-                }
-            }
+        // The three channel planes (from the downscale) each smoothed whole (the Sobel rows need
+        // the smoothed rows above and below), then the derivatives row by row from the smoothed
+        // planes: the intermediate sums stay in row buffers that fit in cache.
+        self.smooth.resize(3 * n, 0);
+        for (plane, out) in self
+            .channel
+            .chunks_exact(n)
+            .zip(self.smooth.chunks_exact_mut(n))
+        {
+            smooth_121(plane, w, &mut self.row_sums, out);
         }
         let inner = w - 2;
         for buf in [&mut self.row_gx, &mut self.row_gy] {
-            buf.clear();
             buf.resize(3 * inner, 0);
         }
         for y in 1..h - 1 {
-            for ch in 0..3 {
-                let plane = ch * n;
-                let across = &self.across[plane + y * w..plane + (y + 1) * w];
-                let above = &self.along[plane + (y - 1) * w + 1..plane + y * w - 1];
-                let below = &self.along[plane + (y + 1) * w + 1..plane + (y + 2) * w - 1];
-                let out = ch * inner..(ch + 1) * inner;
-                let (gx, gy) = (&mut self.row_gx[out.clone()], &mut self.row_gy[out]);
-                for (x, (gx, gy)) in gx.iter_mut().zip(gy.iter_mut()).enumerate() {
-                    *gx = across[x + 2] - across[x];
-                    *gy = below[x] - above[x];
-                }
+            let planes = self.smooth.chunks_exact(n);
+            let outputs = self
+                .row_gx
+                .chunks_exact_mut(inner)
+                .zip(self.row_gy.chunks_exact_mut(inner));
+            for (plane, (gx, gy)) in planes.zip(outputs) {
+                let Some(rows) = plane.get((y - 1) * w..(y + 2) * w) else {
+                    continue;
+                };
+                let (up, rest) = rows.split_at(w);
+                let (mid, down) = rest.split_at(w);
+                sobel_row(up, mid, down, gx, gy);
             }
             let line = y * w + 1..(y + 1) * w - 1;
-            strongest_channel(
-                &self.row_gx,
-                &self.row_gy,
-                &mut self.gx[line.clone()],
-                &mut self.gy[line.clone()],
-                &mut self.best[line],
-            );
+            let (Some(gx), Some(gy), Some(best)) = (
+                self.gx.get_mut(line.clone()),
+                self.gy.get_mut(line.clone()),
+                self.best.get_mut(line),
+            ) else {
+                continue;
+            };
+            strongest_channel(&self.row_gx, &self.row_gy, gx, gy, best);
         }
     }
 
     fn edges(&mut self) {
         let (w, h) = (self.width, self.height);
         let n = w * h;
-        self.edge.clear();
+        // Only the last frame's edge pixels hold a magnitude: at the same size those are zeroed
+        // rather than the whole buffer.
+        if self.magnitude.len() == n && self.edges_width == w {
+            for &(x, y) in &self.edge_points {
+                if let Some(m) = self.magnitude.get_mut(y as usize * w + x as usize) {
+                    *m = 0;
+                }
+            }
+        } else {
+            self.magnitude.clear();
+            self.magnitude.resize(n, 0);
+        }
+        self.edges_width = w;
+        self.edge_points.clear();
         self.edge.resize(n, 0);
-        self.magnitude.clear();
-        self.magnitude
-            .extend(self.best.iter().map(|&m| (m.max(0) as f32).sqrt() as u16));
         if w < 3 || h < 3 {
+            self.edge.fill(0);
             return;
         }
-        // Median magnitude by histogram.
-        self.histogram.clear();
-        self.histogram.resize(MAGNITUDE_LIMIT, 0);
-        for &m in &self.magnitude {
-            if let Some(bin) = self
-                .histogram
-                .get_mut((m as usize).min(MAGNITUDE_LIMIT - 1))
-            {
-                *bin += 1;
-            }
-        }
-        let mut seen = 0u32;
-        let mut median = 0i32;
-        for (m, &c) in self.histogram.iter().enumerate() {
-            seen += c;
-            if seen * 2 >= n as u32 {
-                median = m as i32;
-                break;
-            }
-        }
+        // Every inner pixel is written below: only the one-pixel frame is cleared here.
+        set_frame(&mut self.edge, w, 0);
+        let median = self.median_magnitude();
         let threshold = (EDGE_NOISE_FACTOR * median).max(EDGE_MIN_MAGNITUDE);
         let t2 = threshold * threshold;
         // Row by row, each pixel with its 3x3 neighbourhood as windows over the row and the rows
-        // above and below (no indexing in the inner loop).
+        // above and below (no indexing in the inner loop). The test has no branches: whether a
+        // pixel is an edge is as good as random to the branch predictor.
         for y in 1..h - 1 {
             let (Some(above), Some(row), Some(below), Some(gx_row), Some(gy_row), Some(out)) = (
                 self.best.get((y - 1) * w..y * w),
@@ -271,27 +281,74 @@ impl WorkImage {
                 let (&[a0, a1, a2], &[r0, m, r2], &[b0, b1, b2]) = (a, r, b) else {
                     continue;
                 };
-                if m < t2 {
-                    continue;
-                }
                 let (gx, gy) = (gx as i32, gy as i32);
                 // Neighbours along the gradient, quantised to 4 directions (tan 22.5 ~ 0.414).
                 let (ax, ay) = (gx.abs(), gy.abs());
-                let (n1, n2) = if ay * 1000 <= ax * 414 {
-                    (r0, r2)
-                } else if ax * 1000 <= ay * 414 {
-                    (a1, b1)
-                } else if (gx > 0) == (gy > 0) {
-                    (a0, b2)
-                } else {
-                    (a2, b0)
-                };
-                if m >= n1 && m > n2 {
-                    *e = 1;
-                }
+                let (horizontal, vertical) = (ay * 1000 <= ax * 414, ax * 1000 <= ay * 414);
+                let rising = (gx > 0) == (gy > 0);
+                let (d1, d2) = if rising { (a0, b2) } else { (a2, b0) };
+                let (v1, v2) = if vertical { (a1, b1) } else { (d1, d2) };
+                let (n1, n2) = if horizontal { (r0, r2) } else { (v1, v2) };
+                *e = u8::from((m >= t2) & (m >= n1) & (m > n2));
+            }
+            let found = out.iter().enumerate().filter(|&(_, &e)| e != 0);
+            self.edge_points
+                .extend(found.map(|(x, _)| ((x + 1) as u32, y as u32)));
+        }
+        // The magnitude is read only at edge pixels: its square root is taken only there.
+        for &(x, y) in &self.edge_points {
+            let i = y as usize * w + x as usize;
+            if let (Some(mag), Some(&m)) = (self.magnitude.get_mut(i), self.best.get(i)) {
+                *mag = magnitude_of(m);
             }
         }
     }
+
+    /// The median gradient magnitude. Usually it is small: a table of squared magnitudes up to
+    /// SMALL_MAGNITUDE's square finds it without a square root per pixel; otherwise a histogram
+    /// of the magnitudes themselves.
+    fn median_magnitude(&mut self) -> i32 {
+        let n = self.best.len() as u32;
+        let small = SMALL_MAGNITUDE * SMALL_MAGNITUDE;
+        self.histogram.clear();
+        self.histogram.resize(small + 1, 0);
+        for &m in &self.best {
+            if let Some(bin) = self.histogram.get_mut((m.max(0) as usize).min(small)) {
+                *bin += 1;
+            }
+        }
+        // Squared magnitudes in order: at the last of those with one rounded magnitude, `seen`
+        // counts every pixel of that magnitude or less.
+        let mut seen = 0u32;
+        for (v, &c) in self.histogram.iter().take(small).enumerate() {
+            seen += c;
+            let m = magnitude_of(v as i32);
+            if magnitude_of(v as i32 + 1) != m && seen * 2 >= n {
+                return m as i32;
+            }
+        }
+        self.histogram.clear();
+        self.histogram.resize(MAGNITUDE_LIMIT, 0);
+        for &m in &self.best {
+            let bin = (magnitude_of(m) as usize).min(MAGNITUDE_LIMIT - 1);
+            if let Some(bin) = self.histogram.get_mut(bin) {
+                *bin += 1;
+            }
+        }
+        let mut seen = 0u32;
+        for (m, &c) in self.histogram.iter().enumerate() {
+            seen += c;
+            if seen * 2 >= n {
+                return m as i32;
+            }
+        }
+        0
+    }
+}
+
+/// A squared gradient magnitude's square root, rounded down.
+fn magnitude_of(squared: i32) -> u16 {
+    (squared.max(0) as f32).sqrt() as u16
 }
 
 /// Averages each `S`-pixel block of a row of column sums (over `S` rows) into one pixel.
@@ -346,32 +403,79 @@ fn set_frame<T: Copy>(plane: &mut [T], width: usize, value: T) {
     }
 }
 
-/// 1-2-1 binomial smoothing of a `width`-wide plane, rounded; the outermost pixels are copied.
-fn smooth_121(src: &[u8], width: usize, row_sums: &mut Vec<u16>, out: &mut Vec<u8>) {
-    out.clear();
-    out.extend_from_slice(src);
+/// 1-2-1 binomial smoothing of a `width`-wide plane into `out` (of the same size), rounded; the
+/// outermost pixels are copied. Down the columns first, into one row of sums, then along it: the
+/// same integer sums as the other way round.
+fn smooth_121(src: &[u8], width: usize, sums: &mut Vec<u16>, out: &mut [u8]) {
     let height = src.len() / width.max(1);
-    if width < 3 || height < 3 {
+    if width < 3 || height < 3 || out.len() != src.len() {
+        out.copy_from_slice(src.get(..out.len()).unwrap_or(&[]));
         return;
     }
-    // Horizontal sums of every row, then the vertical sum of three of them. Only the sums that
-    // are written are read: no clearing needed.
-    row_sums.resize(src.len(), 0);
-    for (row, sums) in src
-        .chunks_exact(width)
-        .zip(row_sums.chunks_exact_mut(width))
-    {
-        for (x, s) in sums[1..width - 1].iter_mut().enumerate() {
-            *s = row[x] as u16 + 2 * row[x + 1] as u16 + row[x + 2] as u16;
+    sums.resize(width, 0);
+    let (first, last) = (0..width, (height - 1) * width..height * width);
+    for range in [first, last] {
+        if let (Some(o), Some(s)) = (out.get_mut(range.clone()), src.get(range)) {
+            o.copy_from_slice(s);
         }
     }
-    for y in 1..height - 1 {
-        let sums = &row_sums[(y - 1) * width..(y + 2) * width];
-        let (up, mid, down) = (&sums[..width], &sums[width..2 * width], &sums[2 * width..]);
-        let row = &mut out[y * width + 1..(y + 1) * width - 1];
-        for (x, o) in row.iter_mut().enumerate() {
-            *o = ((up[x + 1] + 2 * mid[x + 1] + down[x + 1] + 8) / 16) as u8;
+    let rows = src.windows(3 * width).step_by(width);
+    for (rows, row_out) in rows.zip(out.chunks_exact_mut(width).skip(1)) {
+        let (up, rest) = rows.split_at(width);
+        let (mid, down) = rest.split_at(width);
+        for (s, (&u, (&m, &d))) in sums.iter_mut().zip(up.iter().zip(mid.iter().zip(down))) {
+            *s = u as u16 + 2 * m as u16 + d as u16;
         }
+        let (Some((first, inner)), Some(&left), Some(&right)) =
+            (row_out.split_first_mut(), mid.first(), mid.last())
+        else {
+            continue;
+        };
+        *first = left;
+        let Some((last, inner)) = inner.split_last_mut() else {
+            continue;
+        };
+        *last = right;
+        let (Some(a), Some(b), Some(c)) =
+            (sums.get(..width - 2), sums.get(1..width - 1), sums.get(2..))
+        else {
+            continue;
+        };
+        for (o, (&a, (&b, &c))) in inner.iter_mut().zip(a.iter().zip(b.iter().zip(c))) {
+            *o = ((a + 2 * b + c + 8) / 16) as u8;
+        }
+    }
+}
+
+/// Sobel derivatives of a row's inner pixels from three rows of a smoothed plane: the x-derivative
+/// is the difference of the [1 2 1] column sums two apart, the y-derivative the difference of the
+/// rows below and above summed [1 2 1] along.
+fn sobel_row(up: &[u8], mid: &[u8], down: &[u8], gx: &mut [i16], gy: &mut [i16]) {
+    let inner = gx.len().min(gy.len());
+    let (Some(u0), Some(u1), Some(u2)) = (up.get(..inner), up.get(1..=inner), up.get(2..inner + 2))
+    else {
+        return;
+    };
+    let (Some(m0), Some(m2)) = (mid.get(..inner), mid.get(2..inner + 2)) else {
+        return;
+    };
+    let (Some(d0), Some(d1), Some(d2)) = (
+        down.get(..inner),
+        down.get(1..=inner),
+        down.get(2..inner + 2),
+    ) else {
+        return;
+    };
+    let column = |u: u8, m: u8, d: u8| u as i16 + 2 * m as i16 + d as i16;
+    let left = u0.iter().zip(m0.iter().zip(d0));
+    let right = u2.iter().zip(m2.iter().zip(d2));
+    for (o, ((&u, (&m, &d)), (&u2, (&m2, &d2)))) in gx.iter_mut().zip(left.zip(right)) {
+        *o = column(u2, m2, d2) - column(u, m, d);
+    }
+    let above = u0.iter().zip(u1.iter().zip(u2));
+    let below = d0.iter().zip(d1.iter().zip(d2));
+    for (o, ((&a0, (&a1, &a2)), (&b0, (&b1, &b2)))) in gy.iter_mut().zip(above.zip(below)) {
+        *o = column(b0, b1, b2) - column(a0, a1, a2);
     }
 }
 
