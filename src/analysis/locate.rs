@@ -143,11 +143,8 @@ impl Locator {
         self.collect_candidates(work, kind);
         let best = self.pick(work)?;
         let refined = refine(frame, work, &self.lines, &best);
-        let located = finish(frame, &self.lines, &best, refined, kind)?;
-        Some(Located {
-            detail: interior_detail(work, &best.corners),
-            ..located
-        })
+        let detail = interior_detail(work, &best.corners);
+        finish(frame, &self.lines, &best, refined, kind, detail)
     }
 
     fn collect_pairs(&mut self) {
@@ -842,6 +839,7 @@ fn finish(
     cand: &Candidate,
     corners: [(f64, f64); 4],
     kind: KindChoice,
+    detail: f32,
 ) -> Option<Located> {
     let (fw, fh) = (frame.width(), frame.height());
     // Clockwise on screen (y down).
@@ -907,6 +905,6 @@ fn finish(
         confidence: cand.confidence.min(1.0),
         pose,
         border_sides,
-        detail: 0.0,
+        detail,
     })
 }
