@@ -1,7 +1,7 @@
 //! Audits the analysis on scenes made here, where every answer is known by construction:
 //! random placements on every background, each clean or with one fault, plus the demo's loop.
 //!
-//! `cargo run --release --no-default-features --example synthetic_audit -- [--scenes 400] [--seed 1] [--list]`
+//! `cargo run --release --no-default-features --example synthetic_audit -- [--scenes 400] [--seed 1] [--list] [--jpeg 85]`
 //!
 //! It reports how often the outline is right (largest corner error under 2% of the document's
 //! diagonal), how often a clean scene is ready, how often a faulted one is (wrongly) ready, and how
@@ -144,6 +144,9 @@ fn main() {
             .unwrap_or(default)
     };
     let list = args.iter().any(|a| a == "--list");
+    // Scenes go through a JPEG round trip at this quality first, as a webcam's MJPEG frames do
+    // (chroma at half resolution, block artefacts); 0 analyses the rendered pixels as they are.
+    let jpeg_quality = value("--jpeg", 0).min(100) as u8;
     // Writes each listed scene as PNG into this folder, to look at.
     let save_dir = args
         .iter()
@@ -157,7 +160,8 @@ fn main() {
     for index in 0..scenes {
         let (spec, fault) = scene(&mut rng, index);
         let rendered = render(&spec);
-        let report = analyzer.analyze(&rendered.image);
+        let image = as_camera_sends(&rendered.image, jpeg_quality);
+        let report = analyzer.analyze(&image);
         let error = report.document.as_ref().map_or(f32::INFINITY, |d| {
             corner_error(&d.quad, &rendered.truth.corners)
         });
@@ -207,12 +211,32 @@ fn main() {
             t.ready_on_wrong_outline
         );
     }
-    demo_loop(&mut analyzer, list);
+    demo_loop(&mut analyzer, list, jpeg_quality);
+}
+
+/// The scene as a camera would deliver it: JPEG-encoded at `quality` and decoded, or untouched at 0.
+fn as_camera_sends(image: &image::RgbImage, quality: u8) -> std::borrow::Cow<'_, image::RgbImage> {
+    if quality == 0 {
+        return std::borrow::Cow::Borrowed(image);
+    }
+    let mut encoded = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut encoded, quality);
+    let decoded = image
+        .write_with_encoder(encoder)
+        .map_err(|e| e.to_string())
+        .and_then(|()| image::load_from_memory(&encoded).map_err(|e| e.to_string()));
+    match decoded {
+        Ok(decoded) => std::borrow::Cow::Owned(decoded.to_rgb8()),
+        Err(e) => {
+            eprintln!("JPEG round trip failed ({e}); analysing the rendered scene");
+            std::borrow::Cow::Borrowed(image)
+        }
+    }
 }
 
 /// Every frame of the demo's loop at 30 fps, for a few seeds and both kinds: a ready frame must
 /// stand on the right outline.
-fn demo_loop(analyzer: &mut Analyzer, list: bool) {
+fn demo_loop(analyzer: &mut Analyzer, list: bool, jpeg_quality: u8) {
     let (mut frames, mut ready, mut wrong) = (0u32, 0u32, 0u32);
     for seed in 1..=3u64 {
         for kind in [DocKind::Id1, DocKind::Td3] {
@@ -220,7 +244,7 @@ fn demo_loop(analyzer: &mut Analyzer, list: bool) {
             while t < idshot::scene::demo::DEMO_LOOP_SECS {
                 let spec = idshot::scene::demo::demo_spec(t, 1280, 720, kind, seed);
                 let rendered = render(&spec);
-                let report = analyzer.analyze(&rendered.image);
+                let report = analyzer.analyze(&as_camera_sends(&rendered.image, jpeg_quality));
                 frames += 1;
                 if report.ready {
                     ready += 1;
