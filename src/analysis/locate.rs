@@ -770,19 +770,19 @@ fn robust_line_fit(pts: &[(f64, f64)], init: FullLine) -> Option<FullLine> {
         let n = (-line.d.1, line.d.0);
         let mut sw = 0.0;
         let (mut mx, mut my) = (0.0, 0.0);
-        let weights: Vec<f64> = pts
-            .iter()
-            .map(|p| {
-                let r = (p.0 - line.p.0) * n.0 + (p.1 - line.p.1) * n.1;
-                let u = r / TUKEY_C;
-                if u.abs() >= 1.0 {
-                    0.0
-                } else {
-                    (1.0 - u * u).powi(2)
-                }
-            })
-            .collect();
-        for (p, &wt) in pts.iter().zip(&weights) {
+        // Tukey's biweight of each point's distance from the current line (computed in both
+        // passes below rather than stored: no allocation on the frame path).
+        let weight = |p: &(f64, f64)| {
+            let r = (p.0 - line.p.0) * n.0 + (p.1 - line.p.1) * n.1;
+            let u = r / TUKEY_C;
+            if u.abs() >= 1.0 {
+                0.0
+            } else {
+                (1.0 - u * u).powi(2)
+            }
+        };
+        for p in pts {
+            let wt = weight(p);
             sw += wt;
             mx += wt * p.0;
             my += wt * p.1;
@@ -793,7 +793,8 @@ fn robust_line_fit(pts: &[(f64, f64)], init: FullLine) -> Option<FullLine> {
         mx /= sw;
         my /= sw;
         let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
-        for (p, &wt) in pts.iter().zip(&weights) {
+        for p in pts {
+            let wt = weight(p);
             let (dx, dy) = (p.0 - mx, p.1 - my);
             sxx += wt * dx * dx;
             sxy += wt * dx * dy;
