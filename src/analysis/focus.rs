@@ -28,6 +28,7 @@ enum Signal {
     /// contrast to measure.
     Colour,
 }
+
 /// ESF bins per pixel.
 const BINS_PER_PX: f32 = 4.0;
 /// Segments per side: each gives its own estimate, so a finger or glare spoils only one.
@@ -89,7 +90,10 @@ impl FocusProbe {
             for seg in 0..SEGMENTS {
                 let t0 = 0.12 + 0.76 * seg as f32 / SEGMENTS as f32;
                 let t1 = 0.12 + 0.76 * (seg + 1) as f32 / SEGMENTS as f32;
-                let [luma, colour] = self.segment_sigma(frame, a, b, centre, t0, t1, radius);
+                // Colour is read only while no luma estimate exists: after one, it goes unused.
+                let colour_wanted = per_pair.iter().all(Vec::is_empty);
+                let [luma, colour] =
+                    self.segment_sigma(frame, (a, b), centre, (t0, t1), radius, colour_wanted);
                 per_pair[side % 2].extend(luma);
                 per_pair_colour[side % 2].extend(colour);
             }
@@ -117,16 +121,15 @@ impl FocusProbe {
         })
     }
 
-    #[allow(clippy::too_many_arguments)] // one segment of one side: every argument is a coordinate
+    /// The blur of the stretch `t0..t1` of side `a`-`b`, in luma and, when wanted, in colour.
     fn segment_sigma(
         &mut self,
         frame: &RgbImage,
-        a: Point,
-        b: Point,
+        (a, b): (Point, Point),
         centre: Point,
-        t0: f32,
-        t1: f32,
+        (t0, t1): (f32, f32),
         radius: f32,
+        colour_wanted: bool,
     ) -> [Option<f32>; 2] {
         let (w, h) = (frame.width() as i64, frame.height() as i64);
         let (dx, dy) = (b.x - a.x, b.y - a.y);
@@ -190,10 +193,13 @@ impl FocusProbe {
                 }
             }
         }
-        [
-            self.edge_width(radius, Signal::Luma),
-            self.edge_width(radius, Signal::Colour),
-        ]
+        let luma = self.edge_width(radius, Signal::Luma);
+        let colour = if colour_wanted {
+            self.edge_width(radius, Signal::Colour)
+        } else {
+            None
+        };
+        [luma, colour]
     }
 
     /// Sigma of the binned edge: levels from the outer quarters of the band, then a least-squares
