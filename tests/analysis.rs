@@ -392,3 +392,29 @@ fn the_demo_settles_ready_in_the_guide_and_vga_asks_for_resolution() {
         }
     }
 }
+
+/// A fingertip over a passport page's corner, on every background and at each corner in turn:
+/// a finger's own outline (its nail, its rim) can line up with one side and show a step there,
+/// so the corners check must fail on the side it hides, the corner and the skin inside.
+#[test]
+fn a_fingertip_over_a_passport_corner_fails_corners() {
+    let mut seen = Vec::new();
+    for (i, background) in idshot::scene::Background::VARIED.iter().enumerate() {
+        for round in 0..4usize {
+            let corner = (i + round) % 4;
+            let (report, truth) = verdict(&SceneSpec {
+                kind: idshot::analysis::DocKind::Td3,
+                background: background.clone(),
+                seed: 70 + (4 * i + round) as u64,
+                placement: centred(0.62, 0.0),
+                fingers: vec![Finger::Corner(corner)],
+                ..SceneSpec::default()
+            });
+            assert_eq!(truth.occluded_corners, vec![corner], "{background:?}");
+            if report.check(CheckId::Corners).pass || report.ready {
+                seen.push((background.clone(), corner));
+            }
+        }
+    }
+    assert!(seen.is_empty(), "covered corners passed: {seen:?}");
+}

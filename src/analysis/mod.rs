@@ -39,6 +39,12 @@ const COVERED_CORNER_VISIBILITY: f32 = 0.5;
 const CORNER_HIDDEN_EVIDENCE: f32 = 1.1;
 /// ...and at least this share of the inside next to it does not look like the document's margin.
 const COVERED_UNLIKE_PAPER: f32 = 0.3;
+/// On any document, also covered: one side hidden, the arc next to it mostly hidden (under this
+/// share shows) and nearly all of the inside (at least this share) unlike the margin. A finger's
+/// own outline (its nail, the rim of its tip) can line up with the other side and show a step
+/// there; a passport page at its binding or inside its cover's rim keeps paper inside.
+const COVERED_ARC_VISIBILITY: f32 = 0.3;
+const COVERED_UNLIKE_PAPER_ALL: f32 = 0.8;
 /// The corner test compares colours this far either side of the outline.
 const CORNER_PROBE_MM: f32 = 0.5;
 const CORNER_PROBE_MIN_PX: f32 = 3.0;
@@ -140,9 +146,13 @@ impl Analyzer {
                 loc.kind == DocKind::Id1 && (1.0 - least) + (1.0 - v.arc) >= CORNER_HIDDEN_EVIDENCE;
             // The edge can also vanish where a pale document meets a pale background: covered
             // only where the inside does not look like the document either.
-            let hidden = (most < COVERED_CORNER_VISIBILITY
+            let skin_over_arc = least < COVERED_CORNER_VISIBILITY
+                && v.arc < COVERED_ARC_VISIBILITY
+                && v.unlike_paper >= COVERED_UNLIKE_PAPER_ALL;
+            let hidden = ((most < COVERED_CORNER_VISIBILITY
                 || (least < COVERED_CORNER_VISIBILITY && arc_hidden))
-                && v.unlike_paper >= COVERED_UNLIKE_PAPER;
+                && v.unlike_paper >= COVERED_UNLIKE_PAPER)
+                || skin_over_arc;
             if inside && hidden {
                 covered |= 1 << i;
             }
