@@ -132,6 +132,32 @@ struct Tally {
     right: u32,
     ready: u32,
     ready_on_wrong_outline: u32,
+    /// Scenes whose truth passes corners and distance clear of their limits, and of those the
+    /// ready ones: a clean page placed a few pixels inside the corner margin is rightly not ready.
+    passable: u32,
+    ready_passable: u32,
+}
+
+/// Slack on the truth's side of a limit: a scene this close to one is left out of the clean
+/// scenes that must be ready (the measured value may fall either side).
+const LIMIT_SLACK: f32 = 0.1;
+
+/// Whether the scene's truth keeps every corner inside the margin and the document at a distance
+/// the checks pass, each clear of its limit by LIMIT_SLACK.
+fn truth_passes(truth: &idshot::scene::Truth, width: u32, height: u32, spec: &Spec) -> bool {
+    let (w, h) = (width as f32, height as f32);
+    let margin = truth
+        .corners
+        .0
+        .iter()
+        .map(|p| p.x.min(p.y).min(w - 1.0 - p.x).min(h - 1.0 - p.y))
+        .fold(f32::MAX, f32::min)
+        / w.min(h);
+    margin >= (1.0 + LIMIT_SLACK) * spec.corner_margin_frac
+        && truth.ppmm >= (1.0 + LIMIT_SLACK) * spec.ppmm_min
+        && truth.fill >= (1.0 + LIMIT_SLACK) * spec.fill_min
+        && truth.fill <= (1.0 - LIMIT_SLACK) * spec.fill_max
+        && truth.occluded_corners.is_empty()
 }
 
 fn main() {
@@ -172,6 +198,11 @@ fn main() {
         tally.right += u32::from(right);
         tally.ready += u32::from(report.ready);
         tally.ready_on_wrong_outline += u32::from(report.ready && !right);
+        let passable = truth_passes(&rendered.truth, spec.width, spec.height, analyzer.spec());
+        if passable {
+            tally.passable += 1;
+            tally.ready_passable += u32::from(report.ready);
+        }
         let wrong_verdict = (fault == Fault::None) != report.ready;
         if list && (!right || wrong_verdict) {
             let failing: Vec<&str> = report
@@ -181,7 +212,7 @@ fn main() {
                 .map(|c| c.id.name())
                 .collect();
             println!(
-                "scene {index:4} {fault:?} {:?} {:?} {}x{} err {:.3} ready {} failing {failing:?} covered {:?}/{:04b}",
+                "scene {index:4} {fault:?} {:?} {:?} {}x{} err {:.3} ready {} failing {failing:?} covered {:?}/{:04b} clear {passable}",
                 spec.background,
                 spec.kind,
                 spec.width,
@@ -209,6 +240,14 @@ fn main() {
             pct(t.right),
             pct(t.ready),
             t.ready_on_wrong_outline
+        );
+    }
+    if let Some(clean) = tallies.first() {
+        println!(
+            "clean scenes clear of every limit: {} of {}, ready {:.1}%",
+            clean.passable,
+            clean.scenes,
+            100.0 * clean.ready_passable as f32 / clean.passable.max(1) as f32
         );
     }
     demo_loop(&mut analyzer, list, jpeg_quality);
