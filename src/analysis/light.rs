@@ -213,11 +213,10 @@ fn evenness(work: &WorkImage, quad: &Quad, glare_level: u8) -> f32 {
                         + 0.9 * (gy as f32 + (sy as f32 + 0.5) / SAMPLES as f32)
                             / EVEN_GRID.1 as f32;
                     let p = c[0].lerp(c[1], u).lerp(c[3].lerp(c[2], u), v);
-                    let (x, y) = (p.x.round(), p.y.round());
-                    if x < 0.0 || y < 0.0 || x >= work.width as f32 || y >= work.height as f32 {
+                    let Some(&px) = work.nearest_idx((p.x, p.y)).and_then(|i| work.rgb.get(i))
+                    else {
                         continue;
-                    }
-                    let px = work.rgb[work.idx(x as usize, y as usize)];
+                    };
                     if px.iter().all(|&ch| ch >= glare_level) {
                         continue;
                     }

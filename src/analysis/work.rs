@@ -85,11 +85,15 @@ impl WorkImage {
 
     /// Luma of the working pixel nearest to `p`, or None outside the image.
     pub fn luma_at(&self, p: (f32, f32)) -> Option<u8> {
-        let (x, y) = (p.0.round(), p.1.round());
-        if x < 0.0 || y < 0.0 || x >= self.width as f32 || y >= self.height as f32 {
-            return None;
-        }
-        self.luma.get(self.idx(x as usize, y as usize)).copied()
+        self.luma.get(self.nearest_idx(p)?).copied()
+    }
+
+    /// Index of the working pixel nearest to `p` (coordinates rounded half away from zero), or
+    /// None outside the image.
+    pub fn nearest_idx(&self, p: (f32, f32)) -> Option<usize> {
+        let x = nearest_pixel(p.0, self.width)?;
+        let y = nearest_pixel(p.1, self.height)?;
+        Some(self.idx(x, y))
     }
 
     pub fn magnitude_sq(&self, i: usize) -> i32 {
@@ -346,6 +350,21 @@ impl WorkImage {
     }
 }
 
+/// `v.round()` as a pixel index when it lies in `0..len`, else None. The same result as the
+/// library's `round` (a call on x86-64 without SSE4.1, and hot where outlines are sampled): inside
+/// the range, truncation is one instruction and the fraction it drops is exact. A NaN gives 0, as
+/// `NaN.round() as usize` does.
+pub fn nearest_pixel(v: f32, len: usize) -> Option<usize> {
+    // round(v) < 0 exactly when v <= -0.5, and round(v) >= len exactly when v >= len - 0.5
+    // (halves round away from zero; len - 0.5 is exact for any image size).
+    if v <= -0.5 || v >= len as f32 - 0.5 {
+        return None;
+    }
+    let whole = v as i32;
+    let rounded = whole + i32::from(v - whole as f32 >= 0.5);
+    Some(rounded.max(0) as usize)
+}
+
 /// A squared gradient magnitude's square root, rounded down.
 fn magnitude_of(squared: i32) -> u16 {
     (squared.max(0) as f32).sqrt() as u16
@@ -549,6 +568,35 @@ mod tests {
         // The step at x = 640 full (319.5..320 work) is an edge; flat areas are not.
         assert!((318..=321).any(|x| w.edge[w.idx(x, 100)] == 1));
         assert_eq!(w.edge[w.idx(100, 100)], 0);
+    }
+
+    #[test]
+    fn nearest_pixel_rounds_as_the_library_does() {
+        let len = 640;
+        let edge = len as f32 - 0.5;
+        let mut values = vec![
+            -1.0,
+            -0.5,
+            -0.499_999_97,
+            -0.0,
+            0.0,
+            0.499_999_97,
+            0.5,
+            1.5,
+            2.5,
+            edge.next_down(),
+            edge,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+        ];
+        values
+            .extend((-200..(len as i32 * 8 + 200)).map(|k| k as f32 / 8.0 + 0.01 * (k % 3) as f32));
+        for v in values {
+            let r = v.round();
+            let expected = (!(r < 0.0 || r >= len as f32)).then_some(r as usize);
+            assert_eq!(nearest_pixel(v, len), expected, "{v}");
+        }
     }
 
     #[test]
