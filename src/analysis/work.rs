@@ -163,11 +163,15 @@ impl WorkImage {
                 4 => average_blocks::<4>(&self.row_sums, out),
                 _ => average_blocks_any(&self.row_sums, s, out),
             }
-            // Luma and the channel planes (for the gradient) while the row is in cache.
+            // The channel planes (for the gradient) and luma while the row is in cache; luma from
+            // the planes, where its products vectorise.
             let channels = red.iter_mut().zip(green.iter_mut().zip(blue.iter_mut()));
-            for (&px, (l, (r, (g, b)))) in out.iter().zip(luma.iter_mut().zip(channels)) {
-                *l = luma_of(px);
+            for (&px, (r, (g, b))) in out.iter().zip(channels) {
                 (*r, *g, *b) = (px[0], px[1], px[2]);
+            }
+            let channels = red.iter().zip(green.iter().zip(blue.iter()));
+            for (l, (&r, (&g, &b))) in luma.iter_mut().zip(channels) {
+                *l = luma_of([r, g, b]);
             }
         }
     }
