@@ -47,6 +47,10 @@ pub struct WorkImage {
     smooth: Vec<u8>,
     row_gx: Vec<i16>,
     row_gy: Vec<i16>,
+    /// Per column of a row, the [1 2 1] sum down three rows and the difference of the rows below
+    /// and above: the Sobel derivatives' two separable halves.
+    column_sums: Vec<i16>,
+    column_steps: Vec<i16>,
     best: Vec<i32>,
     histogram: Vec<u32>,
 }
@@ -226,7 +230,8 @@ impl WorkImage {
                 };
                 let (up, rest) = rows.split_at(w);
                 let (mid, down) = rest.split_at(w);
-                sobel_row(up, mid, down, gx, gy);
+                let columns = (&mut self.column_sums, &mut self.column_steps);
+                sobel_row([up, mid, down], columns, gx, gy);
             }
             let line = y * w + 1..(y + 1) * w - 1;
             let (Some(gx), Some(gy), Some(best)) = (
@@ -470,36 +475,48 @@ fn smooth_121(src: &[u8], width: usize, sums: &mut Vec<u16>, out: &mut [u8]) {
     }
 }
 
-/// Sobel derivatives of a row's inner pixels from three rows of a smoothed plane: the x-derivative
-/// is the difference of the [1 2 1] column sums two apart, the y-derivative the difference of the
-/// rows below and above summed [1 2 1] along.
-fn sobel_row(up: &[u8], mid: &[u8], down: &[u8], gx: &mut [i16], gy: &mut [i16]) {
+/// Sobel derivatives of a row's inner pixels from three rows of a smoothed plane: the
+/// x-derivative is the difference of the [1 2 1] column sums two apart, the y-derivative the
+/// difference of the rows below and above summed [1 2 1] along. Each column's sum and difference
+/// is formed once (in `columns`) and shared by the three pixels that use it.
+fn sobel_row(
+    [up, mid, down]: [&[u8]; 3],
+    (sums, steps): (&mut Vec<i16>, &mut Vec<i16>),
+    gx: &mut [i16],
+    gy: &mut [i16],
+) {
     let inner = gx.len().min(gy.len());
-    let (Some(u0), Some(u1), Some(u2)) = (up.get(..inner), up.get(1..=inner), up.get(2..inner + 2))
+    let width = inner + 2;
+    let (Some(up), Some(mid), Some(down)) = (up.get(..width), mid.get(..width), down.get(..width))
     else {
         return;
     };
-    let (Some(m0), Some(m2)) = (mid.get(..inner), mid.get(2..inner + 2)) else {
-        return;
-    };
-    let (Some(d0), Some(d1), Some(d2)) = (
-        down.get(..inner),
-        down.get(1..=inner),
-        down.get(2..inner + 2),
+    sums.resize(width, 0);
+    steps.resize(width, 0);
+    let columns = up.iter().zip(mid.iter().zip(down));
+    for ((sum, step), (&u, (&m, &d))) in sums.iter_mut().zip(steps.iter_mut()).zip(columns) {
+        *sum = u as i16 + 2 * m as i16 + d as i16;
+        *step = d as i16 - u as i16;
+    }
+    let (Some([sum_left, _, sum_right]), Some([step_left, step_mid, step_right])) = (
+        shifted_by_0_1_2(sums, inner),
+        shifted_by_0_1_2(steps, inner),
     ) else {
         return;
     };
-    let column = |u: u8, m: u8, d: u8| u as i16 + 2 * m as i16 + d as i16;
-    let left = u0.iter().zip(m0.iter().zip(d0));
-    let right = u2.iter().zip(m2.iter().zip(d2));
-    for (o, ((&u, (&m, &d)), (&u2, (&m2, &d2)))) in gx.iter_mut().zip(left.zip(right)) {
-        *o = column(u2, m2, d2) - column(u, m, d);
+    for (o, (&left, &right)) in gx.iter_mut().zip(sum_left.iter().zip(sum_right)) {
+        *o = right - left;
     }
-    let above = u0.iter().zip(u1.iter().zip(u2));
-    let below = d0.iter().zip(d1.iter().zip(d2));
-    for (o, ((&a0, (&a1, &a2)), (&b0, (&b1, &b2)))) in gy.iter_mut().zip(above.zip(below)) {
-        *o = column(b0, b1, b2) - column(a0, a1, a2);
+    let steps = step_left.iter().zip(step_mid.iter().zip(step_right));
+    for (o, (&left, (&centre, &right))) in gy.iter_mut().zip(steps) {
+        *o = left + 2 * centre + right;
     }
+}
+
+/// The `len`-long windows of `row` starting at 0, 1 and 2: a pixel's left neighbour, itself and its
+/// right neighbour.
+fn shifted_by_0_1_2<T>(row: &[T], len: usize) -> Option<[&[T]; 3]> {
+    Some([row.get(..len)?, row.get(1..len + 1)?, row.get(2..len + 2)?])
 }
 
 /// Per pixel, the channel with the largest squared gradient (R, G, B: `gx_rows` and `gy_rows` hold
