@@ -160,19 +160,15 @@ impl WorkImage {
                 self.row_sums.fill(0);
             }
             // The block width is a constant in the common cases so the column sums unroll.
+            let planes = [&mut *red, &mut *green, &mut *blue];
             match s {
-                1 => average_blocks::<1>(&self.row_sums, out),
-                2 => average_blocks::<2>(&self.row_sums, out),
-                3 => average_blocks::<3>(&self.row_sums, out),
-                4 => average_blocks::<4>(&self.row_sums, out),
-                _ => average_blocks_any(&self.row_sums, s, out),
+                1 => average_blocks::<1>(&self.row_sums, out, planes),
+                2 => average_blocks::<2>(&self.row_sums, out, planes),
+                3 => average_blocks::<3>(&self.row_sums, out, planes),
+                4 => average_blocks::<4>(&self.row_sums, out, planes),
+                _ => average_blocks_any(&self.row_sums, s, out, planes),
             }
-            // The channel planes (for the gradient) and luma while the row is in cache; luma from
-            // the planes, where its products vectorise.
-            let channels = red.iter_mut().zip(green.iter_mut().zip(blue.iter_mut()));
-            for (&px, (r, (g, b))) in out.iter().zip(channels) {
-                (*r, *g, *b) = (px[0], px[1], px[2]);
-            }
+            // Luma while the row is in cache, from the planes, where its products vectorise.
             let channels = red.iter().zip(green.iter().zip(blue.iter()));
             for (l, (&r, (&g, &b))) in luma.iter_mut().zip(channels) {
                 *l = luma_of([r, g, b]);
@@ -379,10 +375,12 @@ fn magnitude_of(squared: i32) -> u16 {
     (squared.max(0) as f32).sqrt() as u16
 }
 
-/// Averages each `S`-pixel block of a row of column sums (over `S` rows) into one pixel.
-fn average_blocks<const S: usize>(sums: &[u16], out: &mut [[u8; 3]]) {
+/// Averages each `S`-pixel block of a row of column sums (over `S` rows) into one pixel, written
+/// both packed (`out`) and to the red, green and blue `planes` (for the gradient).
+fn average_blocks<const S: usize>(sums: &[u16], out: &mut [[u8; 3]], planes: [&mut [u8]; 3]) {
     let inverse = block_inverse(S);
-    for (o, block) in out.iter_mut().zip(sums.chunks_exact(S * 3)) {
+    let blocks = out.iter_mut().zip(sums.chunks_exact(S * 3));
+    for ((o, block), (r, (g, b))) in blocks.zip(plane_pixels(planes)) {
         let mut sum = [0u32; 3];
         for k in 0..S {
             for (c, total) in sum.iter_mut().enumerate() {
@@ -390,12 +388,14 @@ fn average_blocks<const S: usize>(sums: &[u16], out: &mut [[u8; 3]]) {
             }
         }
         *o = sum.map(|v| average(v, inverse));
+        [*r, *g, *b] = *o;
     }
 }
 
-fn average_blocks_any(sums: &[u16], s: usize, out: &mut [[u8; 3]]) {
+fn average_blocks_any(sums: &[u16], s: usize, out: &mut [[u8; 3]], planes: [&mut [u8]; 3]) {
     let inverse = block_inverse(s);
-    for (o, block) in out.iter_mut().zip(sums.chunks_exact(s * 3)) {
+    let blocks = out.iter_mut().zip(sums.chunks_exact(s * 3));
+    for ((o, block), (r, (g, b))) in blocks.zip(plane_pixels(planes)) {
         let mut sum = [0u32; 3];
         for px in block.chunks_exact(3) {
             for (total, &v) in sum.iter_mut().zip(px) {
@@ -403,7 +403,15 @@ fn average_blocks_any(sums: &[u16], s: usize, out: &mut [[u8; 3]]) {
             }
         }
         *o = sum.map(|v| average(v, inverse));
+        [*r, *g, *b] = *o;
     }
+}
+
+/// A pixel's red, green and blue in three planes, pixel by pixel.
+fn plane_pixels(
+    [red, green, blue]: [&mut [u8]; 3],
+) -> impl Iterator<Item = (&mut u8, (&mut u8, &mut u8))> {
+    red.iter_mut().zip(green.iter_mut().zip(blue.iter_mut()))
 }
 
 /// 1 / (s * s) in 16.16 fixed point: block averages in integer arithmetic, which vectorises.
