@@ -18,6 +18,11 @@ const MAGNITUDE_LIMIT: usize = 1500;
 /// The median magnitude is nearly always below this (flat paper and desk dominate a frame): below
 /// it, it is found from the squared magnitudes, without a square root per pixel.
 const SMALL_MAGNITUDE: usize = 64;
+/// Bins of the squared-magnitude table: every square below SMALL_MAGNITUDE's, and one for the rest.
+const SQUARED_BINS: usize = SMALL_MAGNITUDE * SMALL_MAGNITUDE + 1;
+/// The squared-magnitude table is counted in this many copies taking turns: flat paper and desk
+/// give long runs of equal magnitudes, whose counts of one bin would otherwise wait on each other.
+const HISTOGRAM_COPIES: usize = 4;
 
 /// Downscaled RGB frame plus per-pixel colour gradient. Buffers are reused across frames.
 #[derive(Debug, Default)]
@@ -316,12 +321,37 @@ impl WorkImage {
     /// of the magnitudes themselves.
     fn median_magnitude(&mut self) -> i32 {
         let n = self.best.len() as u32;
-        let small = SMALL_MAGNITUDE * SMALL_MAGNITUDE;
+        let small = SQUARED_BINS - 1;
         self.histogram.clear();
-        self.histogram.resize(small + 1, 0);
-        for &m in &self.best {
-            if let Some(bin) = self.histogram.get_mut((m.max(0) as usize).min(small)) {
-                *bin += 1;
+        self.histogram.resize(HISTOGRAM_COPIES * SQUARED_BINS, 0);
+        let bin = |m: i32| (m.max(0) as usize).min(small);
+        // Fixed-size tables: the bin is in range by construction, so the counts need no checks.
+        let mut copies = self
+            .histogram
+            .chunks_exact_mut(SQUARED_BINS)
+            .filter_map(|table| table.first_chunk_mut::<SQUARED_BINS>());
+        let mut tables: [_; HISTOGRAM_COPIES] = std::array::from_fn(|_| copies.next());
+        let pixels = self.best.chunks_exact(HISTOGRAM_COPIES);
+        if let Some(Some(table)) = tables.first_mut() {
+            for &m in pixels.remainder() {
+                if let Some(count) = table.get_mut(bin(m)) {
+                    *count += 1;
+                }
+            }
+        }
+        for group in pixels {
+            for (table, &m) in tables.iter_mut().zip(group) {
+                if let Some(count) = table.as_mut().and_then(|t| t.get_mut(bin(m))) {
+                    *count += 1;
+                }
+            }
+        }
+        // The copies summed into the first.
+        if let Some((first, others)) = self.histogram.split_at_mut_checked(SQUARED_BINS) {
+            for copy in others.chunks_exact(SQUARED_BINS) {
+                for (total, &c) in first.iter_mut().zip(copy) {
+                    *total += c;
+                }
             }
         }
         // Squared magnitudes in order: at the last of those with one rounded magnitude, `seen`
