@@ -5,7 +5,7 @@
 //! is behind it) even where a finger, glare or a low-contrast desk breaks them into pieces, so the
 //! evidence is collected per line rather than per closed contour.
 
-use super::work::WorkImage;
+use super::work::{WorkImage, magnitude_of};
 
 /// Hough angle resolution: 1 degree.
 const ANGLE_BINS: usize = 180;
@@ -698,11 +698,12 @@ fn walk_line(
                 if work.edge.get(i).is_none_or(|&e| e == 0) {
                     continue;
                 }
-                let (Some(&gx), Some(&gy), Some(&magnitude)) =
-                    (work.gx.get(i), work.gy.get(i), work.magnitude.get(i))
-                else {
+                let (Some(&gx), Some(&gy)) = (work.gx.get(i), work.gy.get(i)) else {
                     continue;
                 };
+                // The rounded magnitude from the derivatives kept (those of the strongest
+                // channel): a square root here costs less than a third array's cache miss.
+                let magnitude = magnitude_of(gx as i32 * gx as i32 + gy as i32 * gy as i32);
                 let (gx, gy) = (gx as f32, gy as f32);
                 let along_normal = gx * normal.0 + gy * normal.1;
                 let tolerance = cos_tol * (magnitude as f32).max(1.0);

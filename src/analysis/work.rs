@@ -36,14 +36,10 @@ pub struct WorkImage {
     /// Derivatives of the colour channel with the strongest response at each pixel.
     pub gx: Vec<i16>,
     pub gy: Vec<i16>,
-    /// Gradient magnitude, rounded down, at the edge pixels (0 elsewhere).
-    pub magnitude: Vec<u16>,
     /// 1 where a non-maximum-suppressed edge passes the adaptive threshold.
     pub edge: Vec<u8>,
     /// The edge pixels (x, y), row by row.
     pub edge_points: Vec<(u32, u32)>,
-    /// The width the edge points and magnitudes were found at.
-    edges_width: usize,
     /// Scratch sums: column sums of `scale` rows when downscaling (u16 holds 257 rows of 255,
     /// far beyond any frame's scale), row sums when smoothing.
     row_sums: Vec<u16>,
@@ -249,19 +245,6 @@ impl WorkImage {
     fn edges(&mut self) {
         let (w, h) = (self.width, self.height);
         let n = w * h;
-        // Only the last frame's edge pixels hold a magnitude: at the same size those are zeroed
-        // rather than the whole buffer.
-        if self.magnitude.len() == n && self.edges_width == w {
-            for &(x, y) in &self.edge_points {
-                if let Some(m) = self.magnitude.get_mut(y as usize * w + x as usize) {
-                    *m = 0;
-                }
-            }
-        } else {
-            self.magnitude.clear();
-            self.magnitude.resize(n, 0);
-        }
-        self.edges_width = w;
         self.edge_points.clear();
         self.edge.resize(n, 0);
         if w < 3 || h < 3 {
@@ -306,13 +289,6 @@ impl WorkImage {
                 *e = u8::from((m >= t2) & (m >= n1) & (m > n2));
             }
             push_edge_points(out, y as u32, &mut self.edge_points);
-        }
-        // The magnitude is read only at edge pixels: its square root is taken only there.
-        for &(x, y) in &self.edge_points {
-            let i = y as usize * w + x as usize;
-            if let (Some(mag), Some(&m)) = (self.magnitude.get_mut(i), self.best.get(i)) {
-                *mag = magnitude_of(m);
-            }
         }
     }
 
@@ -421,7 +397,7 @@ fn push_edge_points(row: &[u8], y: u32, points: &mut Vec<(u32, u32)>) {
 }
 
 /// A squared gradient magnitude's square root, rounded down.
-fn magnitude_of(squared: i32) -> u16 {
+pub fn magnitude_of(squared: i32) -> u16 {
     (squared.max(0) as f32).sqrt() as u16
 }
 
