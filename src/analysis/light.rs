@@ -32,7 +32,10 @@ pub struct Light {
 #[derive(Debug, Default)]
 pub struct LightProbe {
     inside: Vec<u32>,
-    mask: Vec<u32>,
+    /// Where the last frame marked clipped pixels in `labels`, in order: the only entries that
+    /// are not 0 between frames, so only they are cleared and only they start a patch.
+    clipped_at: Vec<u32>,
+    /// Per pixel of the outline's bounding box: 0, 1 for clipped, then patch numbers from 2.
     labels: Vec<u32>,
     stack: Vec<u32>,
 }
@@ -56,10 +59,14 @@ impl LightProbe {
         let mut clipped = 0u32;
         let mut black = 0u32;
         self.inside.clear();
-        self.mask.clear();
         let bw = x1 - x0 + 1;
         let bh = y1 - y0 + 1;
-        self.labels.clear();
+        for &i in &self.clipped_at {
+            if let Some(label) = self.labels.get_mut(i as usize) {
+                *label = 0;
+            }
+        }
+        self.clipped_at.clear();
         self.labels.resize(bw * bh, 0);
         for y in y0..=y1 {
             // The outline is convex: its pixels on a row are one run, found from both ends.
@@ -69,7 +76,8 @@ impl LightProbe {
             };
             let last = (first..=x1).rev().find(inside).unwrap_or(first);
             let run = work.idx(first, y)..=work.idx(last, y);
-            let marks = (y - y0) * bw + (first - x0)..=(y - y0) * bw + (last - x0);
+            let marks_start = (y - y0) * bw + (first - x0);
+            let marks = marks_start..=(y - y0) * bw + (last - x0);
             let (Some(pixels), Some(lumas), Some(marks)) = (
                 work.rgb.get(run.clone()),
                 work.luma.get(run),
@@ -77,29 +85,24 @@ impl LightProbe {
             ) else {
                 continue;
             };
+            count += lumas.len() as u32;
+            sum += lumas.iter().map(|&l| l as u64).sum::<u64>();
+            black += lumas.iter().filter(|&&l| l <= BLACK_LEVEL).count() as u32;
             // Four histograms taking turns: a run of equal levels (flat paper) no longer waits on
             // the previous count of the same bin.
-            for (pixels, (lumas, marks)) in pixels
-                .chunks(4)
-                .zip(lumas.chunks(4).zip(marks.chunks_mut(4)))
-            {
-                for (histogram, (px, (&l, mark))) in histograms
-                    .iter_mut()
-                    .zip(pixels.iter().zip(lumas.iter().zip(marks.iter_mut())))
-                {
+            for levels in lumas.chunks(4) {
+                for (histogram, &l) in histograms.iter_mut().zip(levels) {
                     if let Some(bin) = histogram.get_mut(l as usize) {
                         *bin += 1;
                     }
-                    count += 1;
-                    sum += l as u64;
-                    if px.iter().all(|&c| c >= level) {
-                        clipped += 1;
-                        // Mark for connected components (1 = clipped, unlabelled).
-                        *mark = 1;
-                    }
-                    if l <= BLACK_LEVEL {
-                        black += 1;
-                    }
+                }
+            }
+            for (k, (px, mark)) in pixels.iter().zip(marks.iter_mut()).enumerate() {
+                if px.iter().all(|&c| c >= level) {
+                    clipped += 1;
+                    // Mark for connected components (1 = clipped, unlabelled).
+                    *mark = 1;
+                    self.clipped_at.push((marks_start + k) as u32);
                 }
             }
         }
@@ -150,13 +153,17 @@ impl LightProbe {
         let mut out = Vec::new();
         let min_px = (MIN_REGION_FRAC * count as f32).max(2.0) as u32;
         let mut next = 2u32;
-        for start in 0..self.labels.len() {
-            if self.labels[start] != 1 {
+        // The clipped pixels in order: the first of each patch not yet labelled starts it.
+        for &start in &self.clipped_at {
+            let Some(label) = self.labels.get_mut(start as usize) else {
+                continue;
+            };
+            if *label != 1 {
                 continue;
             }
+            *label = next;
             self.stack.clear();
-            self.stack.push(start as u32);
-            self.labels[start] = next;
+            self.stack.push(start);
             let (mut minx, mut miny, mut maxx, mut maxy, mut n) =
                 (usize::MAX, usize::MAX, 0, 0, 0u32);
             while let Some(i) = self.stack.pop() {
@@ -174,8 +181,10 @@ impl LightProbe {
                     (y + 1 < bh).then(|| i + bw),
                 ];
                 for j in neighbours.into_iter().flatten() {
-                    if self.labels[j] == 1 {
-                        self.labels[j] = next;
+                    if let Some(label) = self.labels.get_mut(j)
+                        && *label == 1
+                    {
+                        *label = next;
                         self.stack.push(j as u32);
                     }
                 }
@@ -190,7 +199,6 @@ impl LightProbe {
                 });
             }
         }
-        self.mask.clear();
         out
     }
 }
@@ -213,11 +221,10 @@ fn evenness(work: &WorkImage, quad: &Quad, glare_level: u8) -> f32 {
                         + 0.9 * (gy as f32 + (sy as f32 + 0.5) / SAMPLES as f32)
                             / EVEN_GRID.1 as f32;
                     let p = c[0].lerp(c[1], u).lerp(c[3].lerp(c[2], u), v);
-                    let (x, y) = (p.x.round(), p.y.round());
-                    if x < 0.0 || y < 0.0 || x >= work.width as f32 || y >= work.height as f32 {
+                    let Some(&px) = work.nearest_idx((p.x, p.y)).and_then(|i| work.rgb.get(i))
+                    else {
                         continue;
-                    }
-                    let px = work.rgb[work.idx(x as usize, y as usize)];
+                    };
                     if px.iter().all(|&ch| ch >= glare_level) {
                         continue;
                     }

@@ -5,7 +5,7 @@
 //! is behind it) even where a finger, glare or a low-contrast desk breaks them into pieces, so the
 //! evidence is collected per line rather than per closed contour.
 
-use super::work::WorkImage;
+use super::work::{WorkImage, magnitude_of};
 
 /// Hough angle resolution: 1 degree.
 const ANGLE_BINS: usize = 180;
@@ -142,11 +142,16 @@ pub struct LineFinder {
     /// and placed by the raw votes under them.
     smoothed: Vec<u16>,
     trig: Vec<(f32, f32)>,
-    /// Edge pixels (x, y) and their gradients, their orientation bins, and the pixels sorted by bin.
+    /// Edge pixels (x, y) and their gradients, their orientation bins, and the pixels' x and y
+    /// sorted by bin.
     points: Vec<(f32, f32)>,
     gradients: Vec<(f32, f32)>,
     bins: Vec<usize>,
-    sorted: Vec<(f32, f32)>,
+    sorted_x: Vec<f32>,
+    sorted_y: Vec<f32>,
+    /// The accumulator cells (rho bins, before [`index_of`]'s clamp at 0) of the pixels voting in
+    /// one angle row.
+    vote_cells: Vec<i32>,
     peaks: Vec<(u32, usize, usize)>,
     /// Cells (votes, angle bin, rho bin) suppressed only by a stronger line a few pixels away.
     shadowed: Vec<(u32, usize, usize)>,
@@ -426,28 +431,40 @@ impl LineFinder {
             (*start, total) = (total, total + *start);
         }
         let mut next = starts;
-        self.sorted.clear();
-        self.sorted.resize(self.points.len(), (0.0, 0.0));
-        for (&b, &p) in self.bins.iter().zip(&self.points) {
+        for sorted in [&mut self.sorted_x, &mut self.sorted_y] {
+            sorted.clear();
+            sorted.resize(self.points.len(), 0.0);
+        }
+        for (&b, &(x, y)) in self.bins.iter().zip(&self.points) {
             if let Some(slot) = next.get_mut(b)
-                && let Some(place) = self.sorted.get_mut(*slot)
+                && let (Some(sorted_x), Some(sorted_y)) =
+                    (self.sorted_x.get_mut(*slot), self.sorted_y.get_mut(*slot))
             {
-                *place = p;
+                (*sorted_x, *sorted_y) = (x, y);
                 *slot += 1;
             }
         }
         let rows = self.trig.iter().zip(self.acc.chunks_exact_mut(rho_bins));
         for (b, (&(c, s), row)) in rows.enumerate() {
-            for d in -VOTE_SPREAD_BINS..=VOTE_SPREAD_BINS {
-                // The pixels whose spread reaches bin b.
-                let bin = wrap_bin(b as i32 - d);
-                let (Some(&lo), Some(&hi)) = (starts.get(bin), starts.get(bin + 1)) else {
+            // The pixels whose spread reaches bin b: bins b - VOTE_SPREAD_BINS ..= b +
+            // VOTE_SPREAD_BINS, one run of the sorted pixels, or two where it wraps past 0 or 180.
+            for bins in spread_runs(b) {
+                let (Some(&lo), Some(&hi)) = (starts.get(bins.start), starts.get(bins.end)) else {
                     continue;
                 };
-                for &(x, y) in self.sorted.get(lo..hi).unwrap_or(&[]) {
+                let (Some(xs), Some(ys)) = (self.sorted_x.get(lo..hi), self.sorted_y.get(lo..hi))
+                else {
+                    continue;
+                };
+                // The cells first, in a loop of their own that vectorises, then the votes.
+                self.vote_cells.clear();
+                self.vote_cells.resize(xs.len(), 0);
+                for (cell, (&x, &y)) in self.vote_cells.iter_mut().zip(xs.iter().zip(ys)) {
                     // rho + diag is never negative: truncation rounds.
-                    let r = index_of(x * c + y * s + rho_offset);
-                    if let Some(cell) = row.get_mut(r) {
+                    *cell = (x * c + y * s + rho_offset) as i32;
+                }
+                for &r in &self.vote_cells {
+                    if let Some(cell) = row.get_mut(r.max(0) as usize) {
                         *cell = cell.saturating_add(1);
                     }
                 }
@@ -589,15 +606,17 @@ fn fold_bin(b: i32) -> usize {
     (if b >= n { b - n } else { b.max(0) }) as usize
 }
 
-fn wrap_bin(b: i32) -> usize {
-    let n = ANGLE_BINS as i32;
-    (if b < 0 {
-        b + n
-    } else if b >= n {
-        b - n
+/// The orientation bins whose votes spread to angle bin `b` (within VOTE_SPREAD_BINS of it), as
+/// runs of bins: one, or two where the spread wraps past 0 or 180 degrees (the second may be empty).
+fn spread_runs(b: usize) -> [std::ops::Range<usize>; 2] {
+    let (spread, b) = (VOTE_SPREAD_BINS as usize, b.min(ANGLE_BINS - 1));
+    if b < spread {
+        [0..b + spread + 1, ANGLE_BINS + b - spread..ANGLE_BINS]
+    } else if b + spread >= ANGLE_BINS {
+        [b - spread..ANGLE_BINS, 0..b + spread + 1 - ANGLE_BINS]
     } else {
-        b
-    }) as usize
+        [b - spread..b + spread + 1, 0..0]
+    }
 }
 
 /// Builds a line and its support profile by walking it across the working image.
@@ -679,11 +698,12 @@ fn walk_line(
                 if work.edge.get(i).is_none_or(|&e| e == 0) {
                     continue;
                 }
-                let (Some(&gx), Some(&gy), Some(&magnitude)) =
-                    (work.gx.get(i), work.gy.get(i), work.magnitude.get(i))
-                else {
+                let (Some(&gx), Some(&gy)) = (work.gx.get(i), work.gy.get(i)) else {
                     continue;
                 };
+                // The rounded magnitude from the derivatives kept (those of the strongest
+                // channel): a square root here costs less than a third array's cache miss.
+                let magnitude = magnitude_of(gx as i32 * gx as i32 + gy as i32 * gy as i32);
                 let (gx, gy) = (gx as f32, gy as f32);
                 let along_normal = gx * normal.0 + gy * normal.1;
                 let tolerance = cos_tol * (magnitude as f32).max(1.0);
@@ -748,6 +768,19 @@ fn extend_run(run: &mut [u32; 2], k: u32) -> u32 {
 mod tests {
     use super::*;
     use image::{Rgb, RgbImage};
+
+    #[test]
+    fn spread_runs_cover_the_bins_within_the_spread_once() {
+        for b in 0..ANGLE_BINS {
+            let mut runs: Vec<usize> = spread_runs(b).into_iter().flatten().collect();
+            runs.sort_unstable();
+            let mut expected: Vec<usize> = (-VOTE_SPREAD_BINS..=VOTE_SPREAD_BINS)
+                .map(|d| (b as i32 - d).rem_euclid(ANGLE_BINS as i32) as usize)
+                .collect();
+            expected.sort_unstable();
+            assert_eq!(runs, expected, "bin {b}");
+        }
+    }
 
     /// A page nine tenths of the frame's height with its corner margins, and a stripe of the same
     /// length that runs in from the frame's top edge: only the stripe crosses the frame.

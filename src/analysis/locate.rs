@@ -29,6 +29,9 @@ const OUTSIDE_SLACK: f32 = 0.6;
 const BORDER_SUPPORT: f32 = 0.35;
 /// Every real side must be supported along at least this fraction of its visible length.
 const MIN_SIDE_SUPPORT: f32 = 0.22;
+/// ...and at least this fraction of its length, and this many pixels, must lie inside the image.
+const MIN_SIDE_VISIBLE_FRAC: f32 = 0.3;
+const MIN_SIDE_VISIBLE_PX: f32 = 4.0;
 /// Width of the log-aspect prior around each document format's true aspect.
 const ASPECT_SIGMA: f32 = 0.10;
 /// A portrait outline (a card held sideways, or an open booklet) is less likely than a landscape one.
@@ -119,6 +122,13 @@ pub struct Locator {
     /// Where every two lines cross (None when parallel), row-major: each crossing is a corner of
     /// many candidate outlines, so it is computed once.
     crossings: Vec<Option<(f32, f32)>>,
+    /// Per line, the lines it crosses at a possible corner (not parallel, not too far outside).
+    corners_with: Vec<LineSet>,
+    /// At `i * n + j` for each near-parallel pair `(i, j)`: the lines whose stretch between their
+    /// crossings with `i` and `j` can be a side of an outline (possible corners, enough support).
+    /// Each such side is shared by many candidate outlines; testing it once per pair lets the
+    /// enumeration pass over every outline with a failing side without looking at it.
+    sides_between: Vec<LineSet>,
     candidates: Vec<Candidate>,
     /// The content test's luma samples, reused.
     lumas: Vec<u8>,
@@ -141,7 +151,8 @@ impl Locator {
             RESERVE_LINES,
             &mut self.lines,
         );
-        self.collect_pairs();
+        self.collect_pairs(work);
+        self.collect_sides();
         self.collect_candidates(work, kind);
         let best = self.pick(work)?;
         let refined = refine(frame, work, &self.lines, &best);
@@ -149,9 +160,11 @@ impl Locator {
         finish(frame, &self.lines, &best, refined, kind, detail)
     }
 
-    fn collect_pairs(&mut self) {
+    fn collect_pairs(&mut self, work: &WorkImage) {
         self.pairs.clear();
         let n = self.lines.len();
+        self.corners_with.clear();
+        self.corners_with.resize(n, 0);
         self.adjacent.clear();
         self.adjacent.resize(n, 0);
         self.opposite_after.clear();
@@ -167,6 +180,10 @@ impl Locator {
                 let crossing = self.lines[i].intersect(&self.lines[j]);
                 self.crossings[i * n + j] = crossing;
                 self.crossings[j * n + i] = crossing;
+                if crossing.is_some_and(|p| !far_outside(p, work)) {
+                    self.corners_with[i] |= line_bit(j);
+                    self.corners_with[j] |= line_bit(i);
+                }
                 let angle = angle_between(self.lines[i].theta, self.lines[j].theta);
                 if angle >= MIN_ADJACENT_ANGLE_DEG {
                     self.adjacent[i] |= line_bit(j);
@@ -180,25 +197,66 @@ impl Locator {
         }
     }
 
+    /// For each near-parallel pair, the lines that can be a side between its two lines: a line
+    /// that meets only one of the pair at a real angle can still close an outline with it.
+    fn collect_sides(&mut self) {
+        let n = self.lines.len();
+        self.sides_between.clear();
+        self.sides_between.resize(n * n, 0);
+        for &(i, j) in &self.pairs {
+            let (Some(&corners_i), Some(&corners_j), Some(&adjacent_i), Some(&adjacent_j)) = (
+                self.corners_with.get(i),
+                self.corners_with.get(j),
+                self.adjacent.get(i),
+                self.adjacent.get(j),
+            ) else {
+                continue;
+            };
+            let mut sides = 0;
+            for k in set_bits(corners_i & corners_j & (adjacent_i | adjacent_j)) {
+                let crossing = |other: usize| self.crossings.get(k * n + other).copied().flatten();
+                let (Some(line), Some(p), Some(q)) = (self.lines.get(k), crossing(i), crossing(j))
+                else {
+                    continue;
+                };
+                if side_evidence(line, p, q).is_some() {
+                    sides |= line_bit(k);
+                }
+            }
+            if let Some(slot) = self.sides_between.get_mut(i * n + j) {
+                *slot = sides & !(line_bit(i) | line_bit(j));
+            }
+        }
+    }
+
     /// Every outline of two near-parallel pairs whose adjacent sides meet at a real angle. Pair
     /// (a, b) meets each later pair (c, d), `c > a`, once, as the cycle a, c, b, d; the sets
-    /// visit only the pairs that pass the angle tests (a few in ten of all pairs of pairs).
+    /// visit only the pairs that pass the angle tests (a few in ten of all pairs of pairs) and
+    /// whose four sides pass [`side_evidence`] (a few in a hundred of those).
     fn collect_candidates(&mut self, work: &WorkImage, kind: KindChoice) {
         self.candidates.clear();
         // Only the SHORTLIST best scores reach the content test: a candidate whose score cannot
         // beat the current SHORTLIST-th best is dropped before its pose is estimated.
         let mut top_scores = [0.0f32; SHORTLIST];
+        let n = self.lines.len();
+        let sides_between = |i: usize, j: usize| self.sides_between.get(i * n + j).copied();
         for &(a, b) in &self.pairs {
-            let (Some(&adjacent_a), Some(&adjacent_b)) =
-                (self.adjacent.get(a), self.adjacent.get(b))
-            else {
+            let (Some(&adjacent_a), Some(&adjacent_b), Some(sides_ab)) = (
+                self.adjacent.get(a),
+                self.adjacent.get(b),
+                sides_between(a, b),
+            ) else {
                 continue;
             };
             let pair = line_bit(a) | line_bit(b);
             let after_a = LineSet::MAX.checked_shl(a as u32 + 1).unwrap_or(0);
-            for c in set_bits(adjacent_a & after_a & !pair) {
+            for c in set_bits(adjacent_a & after_a & sides_ab) {
                 let opposite_c = self.opposite_after.get(c).copied().unwrap_or(0);
-                for d in set_bits(opposite_c & adjacent_b & !pair) {
+                for d in set_bits(opposite_c & adjacent_b & sides_ab) {
+                    // Sides c and d lie between a and b; sides a and b between c and d.
+                    if sides_between(c, d).is_none_or(|sides_cd| sides_cd & pair != pair) {
+                        continue;
+                    }
                     let bar = top_scores[SHORTLIST - 1].max(MIN_CANDIDATE_SCORE);
                     if let Some(cand) = self.outline([a, c, b, d], work, kind, bar) {
                         insert_score(&mut top_scores, cand.score);
@@ -228,13 +286,7 @@ impl Locator {
         let n = self.lines.len();
         let cross = |i: usize, j: usize| self.crossings.get(i * n + j).copied().flatten();
         let corners = [cross(a, c)?, cross(c, b)?, cross(b, d)?, cross(d, a)?];
-        let outside = |p: &(f32, f32)| {
-            p.0 < -OUTSIDE_SLACK * w
-                || p.1 < -OUTSIDE_SLACK * h
-                || p.0 > (1.0 + OUTSIDE_SLACK) * w
-                || p.1 > (1.0 + OUTSIDE_SLACK) * h
-        };
-        if corners.iter().any(outside) || !is_convex(&corners) {
+        if corners.iter().any(|&p| far_outside(p, work)) || !is_convex(&corners) {
             return None;
         }
         let area = polygon_area(&corners);
@@ -368,30 +420,61 @@ fn side_support(lines: &[Line], sides: &[Side; 4]) -> Option<f32> {
     let mut visible = 0.0;
     let mut total = 0.0;
     for &(k, p, q) in sides {
-        let line = &lines[k];
-        let len = distance(p, q);
-        total += len;
-        if line.border {
-            supported += BORDER_SUPPORT * len;
-            visible += len;
-            continue;
-        }
-        let (pos, neg, vis) = line.support(line.param_of(p), line.param_of(q));
-        if vis < 0.3 * len || vis < 4.0 {
-            return None;
-        }
-        let s = pos.max(neg) as f32;
-        if s < MIN_SIDE_SUPPORT * vis {
-            return None;
-        }
-        supported += s;
-        visible += vis;
+        let side = side_evidence(lines.get(k)?, p, q)?;
+        total += side.length;
+        supported += side.supported;
+        visible += side.visible;
     }
     if visible <= 0.0 {
         return None;
     }
     let hidden = 1.0 - visible / total.max(1e-6);
     Some((supported / visible).min(1.0) * (1.0 - 0.5 * hidden))
+}
+
+/// What a line shows of a side between two corners (working pixels).
+struct SideEvidence {
+    length: f32,
+    /// Supporting edge pixels of the line's stronger polarity (assumed along a frame border).
+    supported: f32,
+    /// The length inside the image.
+    visible: f32,
+}
+
+/// The evidence for a side of `line` from `p` to `q` (the same either way round), or None when
+/// too little of it is visible or supported to be a document's side.
+fn side_evidence(line: &Line, p: (f32, f32), q: (f32, f32)) -> Option<SideEvidence> {
+    let length = distance(p, q);
+    if line.border {
+        return Some(SideEvidence {
+            length,
+            supported: BORDER_SUPPORT * length,
+            visible: length,
+        });
+    }
+    let (pos, neg, visible) = line.support(line.param_of(p), line.param_of(q));
+    if visible < MIN_SIDE_VISIBLE_FRAC * length || visible < MIN_SIDE_VISIBLE_PX {
+        return None;
+    }
+    let supported = pos.max(neg) as f32;
+    if supported < MIN_SIDE_SUPPORT * visible {
+        return None;
+    }
+    Some(SideEvidence {
+        length,
+        supported,
+        visible,
+    })
+}
+
+/// Whether a crossing lies too far outside the working image to be a corner of a document cut off
+/// by the frame's edge.
+fn far_outside(p: (f32, f32), work: &WorkImage) -> bool {
+    let (w, h) = (work.width as f32, work.height as f32);
+    p.0 < -OUTSIDE_SLACK * w
+        || p.1 < -OUTSIDE_SLACK * h
+        || p.0 > (1.0 + OUTSIDE_SLACK) * w
+        || p.1 > (1.0 + OUTSIDE_SLACK) * h
 }
 
 /// How many sides have an edge that runs on past their corners.
@@ -528,14 +611,12 @@ fn interior_detail(work: &WorkImage, c: &[(f32, f32); 4]) -> f32 {
         let v = DETAIL_INSET + span * (j as f32 + 0.5) / DETAIL_GRID.1 as f32;
         for i in 0..DETAIL_GRID.0 {
             let u = DETAIL_INSET + span * (i as f32 + 0.5) / DETAIL_GRID.0 as f32;
-            let (x, y) = lerp(lerp(c[0], c[1], u), lerp(c[3], c[2], u), v);
-            let (x, y) = (x.round(), y.round());
-            if x < 0.0 || y < 0.0 || x >= work.width as f32 || y >= work.height as f32 {
+            let Some(i) = work.nearest_idx(lerp(lerp(c[0], c[1], u), lerp(c[3], c[2], u), v))
+            else {
                 continue;
-            }
+            };
             samples += 1;
-            let edge = work.edge.get(work.idx(x as usize, y as usize));
-            edges += u32::from(edge.is_some_and(|&e| e != 0));
+            edges += u32::from(work.edge.get(i).is_some_and(|&e| e != 0));
         }
     }
     edges as f32 / samples.max(1) as f32

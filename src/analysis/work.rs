@@ -18,6 +18,11 @@ const MAGNITUDE_LIMIT: usize = 1500;
 /// The median magnitude is nearly always below this (flat paper and desk dominate a frame): below
 /// it, it is found from the squared magnitudes, without a square root per pixel.
 const SMALL_MAGNITUDE: usize = 64;
+/// Bins of the squared-magnitude table: every square below SMALL_MAGNITUDE's, and one for the rest.
+const SQUARED_BINS: usize = SMALL_MAGNITUDE * SMALL_MAGNITUDE + 1;
+/// The squared-magnitude table is counted in this many copies taking turns: flat paper and desk
+/// give long runs of equal magnitudes, whose counts of one bin would otherwise wait on each other.
+const HISTOGRAM_COPIES: usize = 4;
 
 /// Downscaled RGB frame plus per-pixel colour gradient. Buffers are reused across frames.
 #[derive(Debug, Default)]
@@ -31,14 +36,10 @@ pub struct WorkImage {
     /// Derivatives of the colour channel with the strongest response at each pixel.
     pub gx: Vec<i16>,
     pub gy: Vec<i16>,
-    /// Gradient magnitude, rounded down, at the edge pixels (0 elsewhere).
-    pub magnitude: Vec<u16>,
     /// 1 where a non-maximum-suppressed edge passes the adaptive threshold.
     pub edge: Vec<u8>,
     /// The edge pixels (x, y), row by row.
     pub edge_points: Vec<(u32, u32)>,
-    /// The width the edge points and magnitudes were found at.
-    edges_width: usize,
     /// Scratch sums: column sums of `scale` rows when downscaling (u16 holds 257 rows of 255,
     /// far beyond any frame's scale), row sums when smoothing.
     row_sums: Vec<u16>,
@@ -47,6 +48,10 @@ pub struct WorkImage {
     smooth: Vec<u8>,
     row_gx: Vec<i16>,
     row_gy: Vec<i16>,
+    /// Per column of a row, the [1 2 1] sum down three rows and the difference of the rows below
+    /// and above: the Sobel derivatives' two separable halves.
+    column_sums: Vec<i16>,
+    column_steps: Vec<i16>,
     best: Vec<i32>,
     histogram: Vec<u32>,
 }
@@ -85,11 +90,15 @@ impl WorkImage {
 
     /// Luma of the working pixel nearest to `p`, or None outside the image.
     pub fn luma_at(&self, p: (f32, f32)) -> Option<u8> {
-        let (x, y) = (p.0.round(), p.1.round());
-        if x < 0.0 || y < 0.0 || x >= self.width as f32 || y >= self.height as f32 {
-            return None;
-        }
-        self.luma.get(self.idx(x as usize, y as usize)).copied()
+        self.luma.get(self.nearest_idx(p)?).copied()
+    }
+
+    /// Index of the working pixel nearest to `p` (coordinates rounded half away from zero), or
+    /// None outside the image.
+    pub fn nearest_idx(&self, p: (f32, f32)) -> Option<usize> {
+        let x = nearest_pixel(p.0, self.width)?;
+        let y = nearest_pixel(p.1, self.height)?;
+        Some(self.idx(x, y))
     }
 
     pub fn magnitude_sq(&self, i: usize) -> i32 {
@@ -152,18 +161,18 @@ impl WorkImage {
                 self.row_sums.fill(0);
             }
             // The block width is a constant in the common cases so the column sums unroll.
+            let planes = [&mut *red, &mut *green, &mut *blue];
             match s {
-                1 => average_blocks::<1>(&self.row_sums, out),
-                2 => average_blocks::<2>(&self.row_sums, out),
-                3 => average_blocks::<3>(&self.row_sums, out),
-                4 => average_blocks::<4>(&self.row_sums, out),
-                _ => average_blocks_any(&self.row_sums, s, out),
+                1 => average_blocks::<1>(&self.row_sums, out, planes),
+                2 => average_blocks::<2>(&self.row_sums, out, planes),
+                3 => average_blocks::<3>(&self.row_sums, out, planes),
+                4 => average_blocks::<4>(&self.row_sums, out, planes),
+                _ => average_blocks_any(&self.row_sums, s, out, planes),
             }
-            // Luma and the channel planes (for the gradient) while the row is in cache.
-            let channels = red.iter_mut().zip(green.iter_mut().zip(blue.iter_mut()));
-            for (&px, (l, (r, (g, b)))) in out.iter().zip(luma.iter_mut().zip(channels)) {
-                *l = luma_of(px);
-                (*r, *g, *b) = (px[0], px[1], px[2]);
+            // Luma while the row is in cache, from the planes, where its products vectorise.
+            let channels = red.iter().zip(green.iter().zip(blue.iter()));
+            for (l, (&r, (&g, &b))) in luma.iter_mut().zip(channels) {
+                *l = luma_of([r, g, b]);
             }
         }
     }
@@ -218,7 +227,8 @@ impl WorkImage {
                 };
                 let (up, rest) = rows.split_at(w);
                 let (mid, down) = rest.split_at(w);
-                sobel_row(up, mid, down, gx, gy);
+                let columns = (&mut self.column_sums, &mut self.column_steps);
+                sobel_row([up, mid, down], columns, gx, gy);
             }
             let line = y * w + 1..(y + 1) * w - 1;
             let (Some(gx), Some(gy), Some(best)) = (
@@ -235,19 +245,6 @@ impl WorkImage {
     fn edges(&mut self) {
         let (w, h) = (self.width, self.height);
         let n = w * h;
-        // Only the last frame's edge pixels hold a magnitude: at the same size those are zeroed
-        // rather than the whole buffer.
-        if self.magnitude.len() == n && self.edges_width == w {
-            for &(x, y) in &self.edge_points {
-                if let Some(m) = self.magnitude.get_mut(y as usize * w + x as usize) {
-                    *m = 0;
-                }
-            }
-        } else {
-            self.magnitude.clear();
-            self.magnitude.resize(n, 0);
-        }
-        self.edges_width = w;
         self.edge_points.clear();
         self.edge.resize(n, 0);
         if w < 3 || h < 3 {
@@ -291,16 +288,7 @@ impl WorkImage {
                 let (n1, n2) = if horizontal { (r0, r2) } else { (v1, v2) };
                 *e = u8::from((m >= t2) & (m >= n1) & (m > n2));
             }
-            let found = out.iter().enumerate().filter(|&(_, &e)| e != 0);
-            self.edge_points
-                .extend(found.map(|(x, _)| ((x + 1) as u32, y as u32)));
-        }
-        // The magnitude is read only at edge pixels: its square root is taken only there.
-        for &(x, y) in &self.edge_points {
-            let i = y as usize * w + x as usize;
-            if let (Some(mag), Some(&m)) = (self.magnitude.get_mut(i), self.best.get(i)) {
-                *mag = magnitude_of(m);
-            }
+            push_edge_points(out, y as u32, &mut self.edge_points);
         }
     }
 
@@ -309,12 +297,37 @@ impl WorkImage {
     /// of the magnitudes themselves.
     fn median_magnitude(&mut self) -> i32 {
         let n = self.best.len() as u32;
-        let small = SMALL_MAGNITUDE * SMALL_MAGNITUDE;
+        let small = SQUARED_BINS - 1;
         self.histogram.clear();
-        self.histogram.resize(small + 1, 0);
-        for &m in &self.best {
-            if let Some(bin) = self.histogram.get_mut((m.max(0) as usize).min(small)) {
-                *bin += 1;
+        self.histogram.resize(HISTOGRAM_COPIES * SQUARED_BINS, 0);
+        let bin = |m: i32| (m.max(0) as usize).min(small);
+        // Fixed-size tables: the bin is in range by construction, so the counts need no checks.
+        let mut copies = self
+            .histogram
+            .chunks_exact_mut(SQUARED_BINS)
+            .filter_map(|table| table.first_chunk_mut::<SQUARED_BINS>());
+        let mut tables: [_; HISTOGRAM_COPIES] = std::array::from_fn(|_| copies.next());
+        let pixels = self.best.chunks_exact(HISTOGRAM_COPIES);
+        if let Some(Some(table)) = tables.first_mut() {
+            for &m in pixels.remainder() {
+                if let Some(count) = table.get_mut(bin(m)) {
+                    *count += 1;
+                }
+            }
+        }
+        for group in pixels {
+            for (table, &m) in tables.iter_mut().zip(group) {
+                if let Some(count) = table.as_mut().and_then(|t| t.get_mut(bin(m))) {
+                    *count += 1;
+                }
+            }
+        }
+        // The copies summed into the first.
+        if let Some((first, others)) = self.histogram.split_at_mut_checked(SQUARED_BINS) {
+            for copy in others.chunks_exact(SQUARED_BINS) {
+                for (total, &c) in first.iter_mut().zip(copy) {
+                    *total += c;
+                }
             }
         }
         // Squared magnitudes in order: at the last of those with one rounded magnitude, `seen`
@@ -346,15 +359,54 @@ impl WorkImage {
     }
 }
 
+/// `v.round()` as a pixel index when it lies in `0..len`, else None. The same result as the
+/// library's `round` (a call on x86-64 without SSE4.1, and hot where outlines are sampled): inside
+/// the range, truncation is one instruction and the fraction it drops is exact. A NaN gives 0, as
+/// `NaN.round() as usize` does.
+pub fn nearest_pixel(v: f32, len: usize) -> Option<usize> {
+    // round(v) < 0 exactly when v <= -0.5, and round(v) >= len exactly when v >= len - 0.5
+    // (halves round away from zero; len - 0.5 is exact for any image size).
+    if v <= -0.5 || v >= len as f32 - 0.5 {
+        return None;
+    }
+    let whole = v as i32;
+    let rounded = whole + i32::from(v - whole as f32 >= 0.5);
+    Some(rounded.max(0) as usize)
+}
+
+/// Appends the edge pixels of row `y` to `points`, in order: `row[i]` is pixel `i + 1` (the row's
+/// inner pixels). Most of a row is not edge: eight flags at a time are passed over when all are 0.
+fn push_edge_points(row: &[u8], y: u32, points: &mut Vec<(u32, u32)>) {
+    const FLAGS_AT_ONCE: usize = 8;
+    let words = row.chunks_exact(FLAGS_AT_ONCE);
+    let tail = words.remainder();
+    let mut push_flags = |first: usize, flags: &[u8]| {
+        let found = flags.iter().enumerate().filter(|&(_, &e)| e != 0);
+        points.extend(found.map(|(i, _)| ((first + i + 1) as u32, y)));
+    };
+    for (k, flags) in words.enumerate() {
+        if flags
+            .first_chunk::<FLAGS_AT_ONCE>()
+            .is_some_and(|word| u64::from_ne_bytes(*word) == 0)
+        {
+            continue;
+        }
+        push_flags(k * FLAGS_AT_ONCE, flags);
+    }
+    push_flags(row.len() - tail.len(), tail);
+}
+
 /// A squared gradient magnitude's square root, rounded down.
-fn magnitude_of(squared: i32) -> u16 {
+pub fn magnitude_of(squared: i32) -> u16 {
     (squared.max(0) as f32).sqrt() as u16
 }
 
-/// Averages each `S`-pixel block of a row of column sums (over `S` rows) into one pixel.
-fn average_blocks<const S: usize>(sums: &[u16], out: &mut [[u8; 3]]) {
+/// Averages each `S`-pixel block of a row of column sums (over `S` rows) into one pixel, written
+/// both packed (`out`) and to the red, green and blue `planes` (for the gradient).
+fn average_blocks<const S: usize>(sums: &[u16], out: &mut [[u8; 3]], planes: [&mut [u8]; 3]) {
     let inverse = block_inverse(S);
-    for (o, block) in out.iter_mut().zip(sums.chunks_exact(S * 3)) {
+    let blocks = out.iter_mut().zip(sums.chunks_exact(S * 3));
+    for ((o, block), (r, (g, b))) in blocks.zip(plane_pixels(planes)) {
         let mut sum = [0u32; 3];
         for k in 0..S {
             for (c, total) in sum.iter_mut().enumerate() {
@@ -362,12 +414,14 @@ fn average_blocks<const S: usize>(sums: &[u16], out: &mut [[u8; 3]]) {
             }
         }
         *o = sum.map(|v| average(v, inverse));
+        [*r, *g, *b] = *o;
     }
 }
 
-fn average_blocks_any(sums: &[u16], s: usize, out: &mut [[u8; 3]]) {
+fn average_blocks_any(sums: &[u16], s: usize, out: &mut [[u8; 3]], planes: [&mut [u8]; 3]) {
     let inverse = block_inverse(s);
-    for (o, block) in out.iter_mut().zip(sums.chunks_exact(s * 3)) {
+    let blocks = out.iter_mut().zip(sums.chunks_exact(s * 3));
+    for ((o, block), (r, (g, b))) in blocks.zip(plane_pixels(planes)) {
         let mut sum = [0u32; 3];
         for px in block.chunks_exact(3) {
             for (total, &v) in sum.iter_mut().zip(px) {
@@ -375,7 +429,15 @@ fn average_blocks_any(sums: &[u16], s: usize, out: &mut [[u8; 3]]) {
             }
         }
         *o = sum.map(|v| average(v, inverse));
+        [*r, *g, *b] = *o;
     }
+}
+
+/// A pixel's red, green and blue in three planes, pixel by pixel.
+fn plane_pixels(
+    [red, green, blue]: [&mut [u8]; 3],
+) -> impl Iterator<Item = (&mut u8, (&mut u8, &mut u8))> {
+    red.iter_mut().zip(green.iter_mut().zip(blue.iter_mut()))
 }
 
 /// 1 / (s * s) in 16.16 fixed point: block averages in integer arithmetic, which vectorises.
@@ -447,36 +509,48 @@ fn smooth_121(src: &[u8], width: usize, sums: &mut Vec<u16>, out: &mut [u8]) {
     }
 }
 
-/// Sobel derivatives of a row's inner pixels from three rows of a smoothed plane: the x-derivative
-/// is the difference of the [1 2 1] column sums two apart, the y-derivative the difference of the
-/// rows below and above summed [1 2 1] along.
-fn sobel_row(up: &[u8], mid: &[u8], down: &[u8], gx: &mut [i16], gy: &mut [i16]) {
+/// Sobel derivatives of a row's inner pixels from three rows of a smoothed plane: the
+/// x-derivative is the difference of the [1 2 1] column sums two apart, the y-derivative the
+/// difference of the rows below and above summed [1 2 1] along. Each column's sum and difference
+/// is formed once (in `columns`) and shared by the three pixels that use it.
+fn sobel_row(
+    [up, mid, down]: [&[u8]; 3],
+    (sums, steps): (&mut Vec<i16>, &mut Vec<i16>),
+    gx: &mut [i16],
+    gy: &mut [i16],
+) {
     let inner = gx.len().min(gy.len());
-    let (Some(u0), Some(u1), Some(u2)) = (up.get(..inner), up.get(1..=inner), up.get(2..inner + 2))
+    let width = inner + 2;
+    let (Some(up), Some(mid), Some(down)) = (up.get(..width), mid.get(..width), down.get(..width))
     else {
         return;
     };
-    let (Some(m0), Some(m2)) = (mid.get(..inner), mid.get(2..inner + 2)) else {
-        return;
-    };
-    let (Some(d0), Some(d1), Some(d2)) = (
-        down.get(..inner),
-        down.get(1..=inner),
-        down.get(2..inner + 2),
+    sums.resize(width, 0);
+    steps.resize(width, 0);
+    let columns = up.iter().zip(mid.iter().zip(down));
+    for ((sum, step), (&u, (&m, &d))) in sums.iter_mut().zip(steps.iter_mut()).zip(columns) {
+        *sum = u as i16 + 2 * m as i16 + d as i16;
+        *step = d as i16 - u as i16;
+    }
+    let (Some([sum_left, _, sum_right]), Some([step_left, step_mid, step_right])) = (
+        shifted_by_0_1_2(sums, inner),
+        shifted_by_0_1_2(steps, inner),
     ) else {
         return;
     };
-    let column = |u: u8, m: u8, d: u8| u as i16 + 2 * m as i16 + d as i16;
-    let left = u0.iter().zip(m0.iter().zip(d0));
-    let right = u2.iter().zip(m2.iter().zip(d2));
-    for (o, ((&u, (&m, &d)), (&u2, (&m2, &d2)))) in gx.iter_mut().zip(left.zip(right)) {
-        *o = column(u2, m2, d2) - column(u, m, d);
+    for (o, (&left, &right)) in gx.iter_mut().zip(sum_left.iter().zip(sum_right)) {
+        *o = right - left;
     }
-    let above = u0.iter().zip(u1.iter().zip(u2));
-    let below = d0.iter().zip(d1.iter().zip(d2));
-    for (o, ((&a0, (&a1, &a2)), (&b0, (&b1, &b2)))) in gy.iter_mut().zip(above.zip(below)) {
-        *o = column(b0, b1, b2) - column(a0, a1, a2);
+    let steps = step_left.iter().zip(step_mid.iter().zip(step_right));
+    for (o, (&left, (&centre, &right))) in gy.iter_mut().zip(steps) {
+        *o = left + 2 * centre + right;
     }
+}
+
+/// The `len`-long windows of `row` starting at 0, 1 and 2: a pixel's left neighbour, itself and its
+/// right neighbour.
+fn shifted_by_0_1_2<T>(row: &[T], len: usize) -> Option<[&[T]; 3]> {
+    Some([row.get(..len)?, row.get(1..len + 1)?, row.get(2..len + 2)?])
 }
 
 /// Per pixel, the channel with the largest squared gradient (R, G, B: `gx_rows` and `gy_rows` hold
@@ -549,6 +623,35 @@ mod tests {
         // The step at x = 640 full (319.5..320 work) is an edge; flat areas are not.
         assert!((318..=321).any(|x| w.edge[w.idx(x, 100)] == 1));
         assert_eq!(w.edge[w.idx(100, 100)], 0);
+    }
+
+    #[test]
+    fn nearest_pixel_rounds_as_the_library_does() {
+        let len = 640;
+        let edge = len as f32 - 0.5;
+        let mut values = vec![
+            -1.0,
+            -0.5,
+            -0.499_999_97,
+            -0.0,
+            0.0,
+            0.499_999_97,
+            0.5,
+            1.5,
+            2.5,
+            edge.next_down(),
+            edge,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+        ];
+        values
+            .extend((-200..(len as i32 * 8 + 200)).map(|k| k as f32 / 8.0 + 0.01 * (k % 3) as f32));
+        for v in values {
+            let r = v.round();
+            let expected = (!(r < 0.0 || r >= len as f32)).then_some(r as usize);
+            assert_eq!(nearest_pixel(v, len), expected, "{v}");
+        }
     }
 
     #[test]
