@@ -29,6 +29,9 @@ enum Signal {
     Colour,
 }
 
+/// Outside the edge, no pixel-wide stretch of the band's outer quarter passes the background's
+/// level, or falls back from the highest before it, by more than this share of the step.
+const LEVEL_FLATNESS: f32 = 0.25;
 /// ESF bins per pixel.
 const BINS_PER_PX: f32 = 4.0;
 /// Segments per side: each gives its own estimate, so a finger or glare spoils only one.
@@ -55,7 +58,8 @@ const Z90: f32 = 1.281_551_6;
 pub struct EdgeBlur {
     /// Combined blur: defocus plus the motion component, like `sqrt(sigma^2 + (motion/2)^2)`.
     pub sigma_px: f32,
-    /// Per direction: the sharper and the blurrier pair of opposite sides.
+    /// Per direction: the sharper and the blurrier pair of opposite sides (the sharper 0 when only
+    /// one pair could be measured).
     pub sigma_min_px: f32,
     pub sigma_max_px: f32,
 }
@@ -107,7 +111,10 @@ impl FocusProbe {
         let m1 = median(&mut per_pair[1]);
         let (lo, hi) = match (m0, m1) {
             (Some(x), Some(y)) => (x.min(y), x.max(y)),
-            (Some(x), None) | (None, Some(x)) => (x, x),
+            // One pair alone cannot tell motion along it from defocus: it is read as motion
+            // (the unmeasured pair as sharp), so a streaked frame whose sharp pair could not be
+            // measured is not passed.
+            (Some(x), None) | (None, Some(x)) => (0.0, x),
             (None, None) => return None,
         };
         // A blur along one direction only is motion: a box of length L has variance L^2/12, and
@@ -202,6 +209,30 @@ impl FocusProbe {
         [luma, colour]
     }
 
+    /// Whether the normalised profile settles into the background's level across the band's outer
+    /// quarter, pixel by pixel outward: it may still be rising there (a wide blur, motion), but
+    /// neither passes the level by more than LEVEL_FLATNESS nor falls back by as much. A second
+    /// edge there (the next slat of blinds, a stripe, a shadow's edge along the side) does one or
+    /// the other, and turns the profile into two steps whose spread is not this edge's. Only the
+    /// outside is tested: print near the document's own edge is common and is kept out of the fit
+    /// by its core (FIT_LO..FIT_HI) and the line-spread peak.
+    fn background_is_level(&self, radius: f32) -> bool {
+        let group = BINS_PER_PX as usize;
+        let mut highest = f32::MIN;
+        for (g, values) in self.estimates.chunks(group).enumerate() {
+            let middle = (g * group + group / 2) as f32 + 0.5;
+            if middle / BINS_PER_PX - radius <= 0.5 * radius {
+                continue;
+            }
+            let mean = values.iter().sum::<f32>() / values.len().max(1) as f32;
+            if mean > 1.0 + LEVEL_FLATNESS || mean < highest - LEVEL_FLATNESS {
+                return false;
+            }
+            highest = highest.max(mean);
+        }
+        true
+    }
+
     /// Sigma of the binned edge: levels from the outer quarters of the band, then a least-squares
     /// fit of the probit of the normalised profile against distance (slope = 1/sigma).
     fn edge_width(&mut self, radius: f32, signal: Signal) -> Option<f32> {
@@ -264,6 +295,9 @@ impl FocusProbe {
         }
         let last = prev.map_or(0.0, |p| p.1);
         self.estimates.resize(nbins, last);
+        if !self.background_is_level(radius) {
+            return None;
+        }
         let at = |i: usize| self.estimates.get(i).copied();
         // The transition: the 0.5 crossing nearest the fitted edge, extended while the profile
         // stays inside 0.1..0.9. Printed detail or background texture further out is not edge.
@@ -561,6 +595,82 @@ mod tests {
         assert!(
             (blur.sigma_px - SHARP).abs() < 0.15 * SHARP + 0.1,
             "{blur:?}"
+        );
+    }
+
+    /// A bright card turned by 3 degrees (a slanted edge, as the method needs) on a dark frame,
+    /// blurred by `sigma`; with `slats`, a grey slat 5-9 px outside its left and right sides, inside
+    /// the measured band, as blinds behind the card.
+    fn slanted_card(sigma: f32, slats: bool) -> (RgbImage, Quad) {
+        let (half_w, half_h, turn) = (400.0f32, 225.0f32, 3.0f32.to_radians());
+        let (centre, (sin, cos)) = ((640.3f32, 360.7f32), turn.sin_cos());
+        let cdf = |t: f32| 0.5 * (1.0 + erf(t / (sigma * std::f32::consts::SQRT_2)));
+        let img = RgbImage::from_fn(1280, 720, |x, y| {
+            let (dx, dy) = (x as f32 - centre.0, y as f32 - centre.1);
+            // Card coordinates: u along its width, v along its height.
+            let (u, v) = (dx * cos + dy * sin, -dx * sin + dy * cos);
+            let inside = (cdf(u + half_w) - cdf(u - half_w)) * (cdf(v + half_h) - cdf(v - half_h));
+            let beyond = u.abs() - half_w;
+            let slat = slats && (5.0..9.0).contains(&beyond);
+            let background = if slat { 120.0 } else { 40.0 };
+            let level = background + (220.0 - background) * inside;
+            image::Rgb([level as u8; 3])
+        });
+        let corner = |su: f32, sv: f32| {
+            let (u, v) = (su * half_w, sv * half_h);
+            Point::new(centre.0 + u * cos - v * sin, centre.1 + u * sin + v * cos)
+        };
+        let quad = Quad([
+            corner(-1.0, -1.0),
+            corner(1.0, -1.0),
+            corner(1.0, 1.0),
+            corner(-1.0, 1.0),
+        ]);
+        (img, quad)
+    }
+
+    /// A slat beside a side makes its profile two steps, not an edge's spread: that side is not
+    /// read (read, it gave 0.99 px for 1.2), while the top, clear of slats, reads the blur.
+    #[test]
+    fn a_side_with_a_slat_beside_it_is_not_read() {
+        const SIGMA: f32 = 1.2;
+        let (img, quad) = slanted_card(SIGMA, true);
+        let mut probe = FocusProbe::default();
+        let centre = quad.centroid();
+        let (top, right) = ((quad.0[0], quad.0[1]), (quad.0[1], quad.0[2]));
+        for segment in [(0.12, 0.37), (0.37, 0.63), (0.63, 0.88)] {
+            let [beside_slat, _] = probe.segment_sigma(&img, right, centre, segment, 12.0, false);
+            assert_eq!(beside_slat, None, "{segment:?}");
+            let [clear, _] = probe.segment_sigma(&img, top, centre, segment, 12.0, false);
+            let clear = clear.expect("the top is measurable");
+            assert!(
+                (clear - SIGMA).abs() < 0.15 * SIGMA + 0.1,
+                "{segment:?}: {clear}"
+            );
+        }
+    }
+
+    /// One pair of sides alone cannot tell motion along it from defocus: it is read as motion
+    /// (the other pair as sharp), sqrt(3) times its own blur.
+    #[test]
+    fn one_pair_of_sides_alone_reads_as_motion() {
+        const SIGMA: f32 = 1.2;
+        let (img, quad) = slanted_card(SIGMA, false);
+        let both = FocusProbe::default()
+            .measure(&img, &quad, [false; 4], 12.0)
+            .expect("measurable");
+        assert!(
+            (both.sigma_px - SIGMA).abs() < 0.15 * SIGMA + 0.1,
+            "{both:?}"
+        );
+        let one = FocusProbe::default()
+            .measure(&img, &quad, [false, true, false, true], 12.0)
+            .expect("measurable");
+        let expected = 3.0f32.sqrt() * one.sigma_max_px;
+        assert!((one.sigma_px - expected).abs() < 1e-3, "{one:?}");
+        assert!(
+            (one.sigma_max_px - SIGMA).abs() < 0.15 * SIGMA + 0.1,
+            "{one:?}"
         );
     }
 
