@@ -553,18 +553,24 @@ mod tests {
         y.copysign(x)
     }
 
+    /// The blur the probe reads on `img` around `quad`, `skip` sides left out.
+    fn read_blur(img: &RgbImage, quad: &Quad, skip: [bool; 4]) -> EdgeBlur {
+        FocusProbe::default()
+            .measure(img, quad, skip, 12.0)
+            .expect("measurable")
+    }
+
+    /// Within the tolerance every test here allows: 15% of the truth plus a tenth of a pixel.
+    fn near(read: f32, truth: f32) -> bool {
+        (read - truth).abs() < 0.15 * truth + 0.1
+    }
+
     #[test]
     fn recovers_gaussian_blur_of_an_edge() {
         for sigma in [0.8f32, 1.5, 3.0] {
             let (img, quad) = blurred_rect(sigma);
-            let mut probe = FocusProbe::default();
-            let blur = probe
-                .measure(&img, &quad, [false; 4], 12.0)
-                .expect("measurable");
-            assert!(
-                (blur.sigma_px - sigma).abs() < 0.15 * sigma + 0.1,
-                "sigma {sigma}: {blur:?}"
-            );
+            let blur = read_blur(&img, &quad, [false; 4]);
+            assert!(near(blur.sigma_px, sigma), "sigma {sigma}: {blur:?}");
         }
     }
 
@@ -589,13 +595,8 @@ mod tests {
             });
             image::Rgb(px.map(|v| v.round().clamp(0.0, 255.0) as u8))
         });
-        let blur = FocusProbe::default()
-            .measure(&img, &quad, [false; 4], 12.0)
-            .expect("measurable");
-        assert!(
-            (blur.sigma_px - SHARP).abs() < 0.15 * SHARP + 0.1,
-            "{blur:?}"
-        );
+        let blur = read_blur(&img, &quad, [false; 4]);
+        assert!(near(blur.sigma_px, SHARP), "{blur:?}");
     }
 
     /// A bright card turned by 3 degrees (a slanted edge, as the method needs) on a dark frame,
@@ -643,10 +644,7 @@ mod tests {
             assert_eq!(beside_slat, None, "{segment:?}");
             let [clear, _] = probe.segment_sigma(&img, top, centre, segment, 12.0, false);
             let clear = clear.expect("the top is measurable");
-            assert!(
-                (clear - SIGMA).abs() < 0.15 * SIGMA + 0.1,
-                "{segment:?}: {clear}"
-            );
+            assert!(near(clear, SIGMA), "{segment:?}: {clear}");
         }
     }
 
@@ -656,22 +654,12 @@ mod tests {
     fn one_pair_of_sides_alone_reads_as_motion() {
         const SIGMA: f32 = 1.2;
         let (img, quad) = slanted_card(SIGMA, false);
-        let both = FocusProbe::default()
-            .measure(&img, &quad, [false; 4], 12.0)
-            .expect("measurable");
-        assert!(
-            (both.sigma_px - SIGMA).abs() < 0.15 * SIGMA + 0.1,
-            "{both:?}"
-        );
-        let one = FocusProbe::default()
-            .measure(&img, &quad, [false, true, false, true], 12.0)
-            .expect("measurable");
+        let both = read_blur(&img, &quad, [false; 4]);
+        assert!(near(both.sigma_px, SIGMA), "{both:?}");
+        let one = read_blur(&img, &quad, [false, true, false, true]);
         let expected = 3.0f32.sqrt() * one.sigma_max_px;
         assert!((one.sigma_px - expected).abs() < 1e-3, "{one:?}");
-        assert!(
-            (one.sigma_max_px - SIGMA).abs() < 0.15 * SIGMA + 0.1,
-            "{one:?}"
-        );
+        assert!(near(one.sigma_max_px, SIGMA), "{one:?}");
     }
 
     #[test]
