@@ -611,12 +611,12 @@ fn interior_detail(work: &WorkImage, c: &[(f32, f32); 4]) -> f32 {
         let v = DETAIL_INSET + span * (j as f32 + 0.5) / DETAIL_GRID.1 as f32;
         for i in 0..DETAIL_GRID.0 {
             let u = DETAIL_INSET + span * (i as f32 + 0.5) / DETAIL_GRID.0 as f32;
-            let Some(i) = work.nearest_idx(lerp(lerp(c[0], c[1], u), lerp(c[3], c[2], u), v))
+            let Some(at) = work.nearest_idx(lerp(lerp(c[0], c[1], u), lerp(c[3], c[2], u), v))
             else {
                 continue;
             };
             samples += 1;
-            edges += u32::from(work.edge.get(i).is_some_and(|&e| e != 0));
+            edges += u32::from(work.edge.get(at).is_some_and(|&e| e != 0));
         }
     }
     edges as f32 / samples.max(1) as f32
