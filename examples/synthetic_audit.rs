@@ -145,14 +145,7 @@ const LIMIT_SLACK: f32 = 0.1;
 /// Whether the scene's truth keeps every corner inside the margin and the document at a distance
 /// the checks pass, each clear of its limit by LIMIT_SLACK.
 fn truth_passes(truth: &idshot::scene::Truth, width: u32, height: u32, spec: &Spec) -> bool {
-    let (w, h) = (width as f32, height as f32);
-    let margin = truth
-        .corners
-        .0
-        .iter()
-        .map(|p| p.x.min(p.y).min(w - 1.0 - p.x).min(h - 1.0 - p.y))
-        .fold(f32::MAX, f32::min)
-        / w.min(h);
+    let margin = truth.corners.corner_margin(width as f32, height as f32);
     margin >= (1.0 + LIMIT_SLACK) * spec.corner_margin_frac
         && truth.ppmm >= (1.0 + LIMIT_SLACK) * spec.ppmm_min
         && truth.fill >= (1.0 + LIMIT_SLACK) * spec.fill_min

@@ -86,6 +86,16 @@ impl Quad {
         (lo, hi)
     }
 
+    /// How far the corner nearest the edge of a `w` x `h` frame lies inside it, as a fraction of
+    /// the frame's short side (pixel centres at integers; negative when a corner is outside).
+    pub fn corner_margin(&self, w: f32, h: f32) -> f32 {
+        self.0
+            .iter()
+            .map(|p| p.x.min(p.y).min(w - 1.0 - p.x).min(h - 1.0 - p.y))
+            .fold(f32::MAX, f32::min)
+            / w.min(h)
+    }
+
     /// Area of the part of the quad inside the rectangle [0, w] x [0, h] (Sutherland-Hodgman).
     #[allow(clippy::type_complexity)] // a table of four (distance function, limit) pairs
     pub fn area_inside(&self, w: f32, h: f32) -> f32 {

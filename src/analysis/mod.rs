@@ -113,7 +113,6 @@ impl Analyzer {
             Scale::Coarse => &self.coarse,
         };
         let (fw, fh) = (frame.width() as f32, frame.height() as f32);
-        let short = fw.min(fh);
         let quad = loc.quad;
         let mut m = Measures::default();
 
@@ -127,12 +126,7 @@ impl Analyzer {
             loc.kind.corner_radius_mm(),
             probe,
         );
-        let margin = quad
-            .0
-            .iter()
-            .map(|p| p.x.min(p.y).min(fw - 1.0 - p.x).min(fh - 1.0 - p.y))
-            .fold(f32::MAX, f32::min)
-            / short;
+        let margin = quad.corner_margin(fw, fh);
         let mut covered = 0u8;
         for (i, (v, p)) in visibility.iter().zip(quad.0.iter()).enumerate() {
             let inside = p.x >= 0.0 && p.y >= 0.0 && p.x < fw && p.y < fh;
@@ -144,11 +138,12 @@ impl Analyzer {
             // side shows, the less of the arc needs to be hidden to call the corner covered.
             let arc_hidden =
                 loc.kind == DocKind::Id1 && (1.0 - least) + (1.0 - v.arc) >= CORNER_HIDDEN_EVIDENCE;
-            // The edge can also vanish where a pale document meets a pale background: covered
-            // only where the inside does not look like the document either.
+            // A finger's own outline can show a step along one side (COVERED_ARC_VISIBILITY).
             let skin_over_arc = least < COVERED_CORNER_VISIBILITY
                 && v.arc < COVERED_ARC_VISIBILITY
                 && v.unlike_paper >= COVERED_UNLIKE_PAPER_ALL;
+            // The edge can also vanish where a pale document meets a pale background: covered
+            // only where the inside does not look like the document either.
             let hidden = ((most < COVERED_CORNER_VISIBILITY
                 || (least < COVERED_CORNER_VISIBILITY && arc_hidden))
                 && v.unlike_paper >= COVERED_UNLIKE_PAPER)
