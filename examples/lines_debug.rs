@@ -7,6 +7,12 @@ fn main() -> anyhow::Result<()> {
     let img = image::open(&args[1])?.to_rgb8();
     let mut work = WorkImage::default();
     work.rebuild(&img, 640);
+    // COARSE=k: look at the working copy k times coarser, as the analysis does when the fine pass
+    // finds nothing.
+    if let Some(k) = std::env::var("COARSE").ok().and_then(|v| v.parse().ok()) {
+        let fine = std::mem::take(&mut work);
+        work.rebuild_coarser(&fine, k);
+    }
     let mut finder = LineFinder::default();
     let mut lines = Vec::new();
     let short = work.width.min(work.height) as f32;

@@ -104,6 +104,54 @@ fn a_plain_frame_has_no_document() {
     assert!(report.document.is_none() && !report.ready);
 }
 
+/// A frame too dark or too bright to find a document in asks for better light, not for the
+/// document: a person holding a card up in a dim room is told what to fix. Exposure fails with the
+/// frame's mean luma whether or not an outline is found.
+#[test]
+fn a_frame_too_dark_or_too_bright_to_see_into_asks_for_light() {
+    use idshot::hints::Hint;
+    let mut analyzer = Analyzer::new(Spec::default());
+    // A mid-grey empty frame: nothing wrong with the light, so the hint is to show the document.
+    let grey = image::RgbImage::from_pixel(1280, 720, image::Rgb([120, 120, 120]));
+    let report = analyzer.analyze(&grey);
+    assert!(report.document.is_none());
+    assert_eq!(report.hint, Some(Hint::ShowDocument));
+
+    for (exposure, background, hint) in [
+        (0.004, idshot::scene::Background::Dark, Hint::TooDark),
+        (
+            6.0,
+            idshot::scene::Background::Plain([250, 250, 250]),
+            Hint::TooBright,
+        ),
+    ] {
+        for seed in 1..=3u64 {
+            let (report, _) = verdict(&SceneSpec {
+                seed,
+                exposure,
+                noise: 8.0,
+                background: background.clone(),
+                ..SceneSpec::default()
+            });
+            let check = report.check(CheckId::Exposure);
+            assert!(!report.ready && !check.pass, "seed {seed} {hint:?}");
+            assert_eq!(check.hint, Some(hint), "seed {seed}");
+            if report.document.is_none() {
+                assert_eq!(report.hint, Some(hint), "seed {seed}");
+                let luma = check.value.expect("the frame's luma is measured");
+                assert!(
+                    if hint == Hint::TooDark {
+                        luma < 45.0
+                    } else {
+                        luma > 235.0
+                    },
+                    "seed {seed}: luma {luma}"
+                );
+            }
+        }
+    }
+}
+
 /// A blank object of a card's shape on wood, sharp and well placed: a phone's dark screen, a book's
 /// plain cover. Nothing is printed on it, so it is no document; the same scenes with a card are.
 /// Known gap: the outline can instead take two frame borders and two of the object's sides, whose

@@ -87,7 +87,7 @@ impl Analyzer {
     pub fn analyze(&mut self, frame: &RgbImage) -> FrameReport {
         let (fw, fh) = (frame.width(), frame.height());
         if fw.min(fh) < MIN_FRAME_SIDE {
-            return no_document(fw, fh);
+            return no_document(fw, fh, None);
         }
         self.work.rebuild(frame, self.spec.work_long_side);
         let (spec, locator) = (&self.spec, &mut self.locator);
@@ -102,7 +102,7 @@ impl Analyzer {
         self.coarse.rebuild_coarser(&self.work, COARSE_FACTOR);
         match locate(&self.coarse) {
             Some(loc) => self.judge(frame, &loc, Scale::Coarse),
-            None => no_document(fw, fh),
+            None => no_document(fw, fh, scene_light(&self.work.luma, &self.spec)),
         }
     }
 
@@ -201,7 +201,7 @@ impl Analyzer {
         m.blur_mm = blur_mm;
         // A sharp outline around nothing printed is a phone's screen or a book's cover.
         if loc.detail < spec.min_detail && blur_mm.is_some_and(|b| b <= spec.blur_mm_max) {
-            return no_document(frame.width(), frame.height());
+            return no_document(frame.width(), frame.height(), None);
         }
         let focus = match blur_mm {
             Some(b) if b <= spec.blur_mm_max => Check::passed(CheckId::Focus, Some(b)),
@@ -268,9 +268,28 @@ enum Scale {
     Coarse,
 }
 
-fn no_document(width: u32, height: u32) -> FrameReport {
+/// The report of a frame with no document found. When the frame's light is out of the scene band
+/// (`bad_light`: its mean luma and the hint), exposure fails with it and the hint to fix the light
+/// comes first: in such a frame the document may well be there, unseen.
+fn no_document(width: u32, height: u32, bad_light: Option<(f32, Hint)>) -> FrameReport {
     let mut checks = CheckId::ALL.map(Check::unmeasured);
-    checks[CheckId::Document.index()] =
-        Check::failed(CheckId::Document, Some(0.0), Hint::ShowDocument);
+    let document_hint = bad_light.map_or(Hint::ShowDocument, |(_, hint)| hint);
+    checks[CheckId::Document.index()] = Check::failed(CheckId::Document, Some(0.0), document_hint);
+    if let Some((luma, hint)) = bad_light {
+        checks[CheckId::Exposure.index()] = Check::failed(CheckId::Exposure, Some(luma), hint);
+    }
     FrameReport::from_checks(width, height, None, checks, Measures::default())
+}
+
+/// The frame's mean luma and the hint when it lies outside the spec's scene band.
+fn scene_light(luma: &[u8], spec: &Spec) -> Option<(f32, Hint)> {
+    let total: u64 = luma.iter().map(|&v| u64::from(v)).sum();
+    let mean = total as f32 / luma.len().max(1) as f32;
+    if mean < spec.scene_luma_min {
+        Some((mean, Hint::TooDark))
+    } else if mean > spec.scene_luma_max {
+        Some((mean, Hint::TooBright))
+    } else {
+        None
+    }
 }

@@ -97,6 +97,11 @@ pub struct Spec {
     /// exposure: the darkest quarter of the document may be no darker than this fraction of the
     /// brightest quarter (a hard shadow across the text).
     pub evenness_min: f32,
+    /// exposure, when no document is found: a frame whose mean luma lies outside this band is too
+    /// dark (sensor noise buries a document's edges) or too bright (a white card melts into a
+    /// white background) to find one in, so the person is told to fix the light first.
+    pub scene_luma_min: f32,
+    pub scene_luma_max: f32,
 
     /// Detection: the least confidence for a candidate outline to count as a document.
     pub min_confidence: f32,
@@ -125,6 +130,8 @@ impl Default for Spec {
             luma_max: 218.0,
             clipped_frac_max: 0.05,
             evenness_min: 0.25,
+            scene_luma_min: 45.0,
+            scene_luma_max: 235.0,
             min_confidence: 0.3,
             min_detail: 0.02,
         }
