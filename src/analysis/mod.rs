@@ -55,10 +55,16 @@ const FOCUS_BAND_MM: f32 = 0.9;
 const FOCUS_BAND_MAX_PX: f32 = 40.0;
 /// Frames smaller than this cannot hold a readable document.
 const MIN_FRAME_SIDE: u32 = 32;
-/// When no document is found on the working copy, look again on one this many times coarser: in
-/// dark frames sensor noise breaks the document's faint edges into dots that only line up once
-/// averaged further.
+/// When no document is found on the working copy, or only a doubtful outline, look again on one
+/// this many times coarser: in dark and noisy frames sensor noise breaks the document's faint edges
+/// into dots that only line up once averaged further.
 const COARSE_FACTOR: usize = 2;
+/// A fine outline less sure than this gets the second look...
+const SECOND_LOOK_BELOW: f32 = 0.5;
+/// ...and the coarse outline replaces it when surer by this much: the coarse copy's edges are
+/// cleaner, so its outlines score higher for the same document, and it must win clearly (a pale
+/// card on a pale desk scores 0.54 fine and 0.71 coarse on its photo's edge).
+const SECOND_LOOK_MARGIN: f32 = 0.1;
 
 /// Runs the analysis, reusing its buffers from frame to frame.
 #[derive(Debug, Default)]
@@ -96,13 +102,18 @@ impl Analyzer {
                 .locate(frame, work, spec.kind)
                 .filter(|l| l.confidence >= spec.min_confidence)
         };
-        if let Some(loc) = locate(&self.work) {
+        let fine = locate(&self.work);
+        if let Some(loc) = fine.filter(|l| l.confidence >= SECOND_LOOK_BELOW) {
             return self.judge(frame, &loc, Scale::Fine);
         }
         self.coarse.rebuild_coarser(&self.work, COARSE_FACTOR);
-        match locate(&self.coarse) {
-            Some(loc) => self.judge(frame, &loc, Scale::Coarse),
-            None => no_document(fw, fh, scene_light(&self.work.luma, &self.spec)),
+        match (fine, locate(&self.coarse)) {
+            (Some(f), Some(c)) if c.confidence > f.confidence + SECOND_LOOK_MARGIN => {
+                self.judge(frame, &c, Scale::Coarse)
+            }
+            (Some(f), _) => self.judge(frame, &f, Scale::Fine),
+            (None, Some(c)) => self.judge(frame, &c, Scale::Coarse),
+            (None, None) => no_document(fw, fh, scene_light(&self.work.luma, &self.spec)),
         }
     }
 
