@@ -1,7 +1,8 @@
 //! Audits the analysis on scenes made here, where every answer is known by construction:
-//! random placements on every background, each clean or with one fault, plus the demo's loop.
+//! random placements on every background, each clean or with one fault, documents running off the
+//! frame, plus the demo's loop.
 //!
-//! `cargo run --release --no-default-features --example synthetic_audit -- [--scenes 400] [--seed 1] [--list] [--jpeg 85]`
+//! `cargo run --release --no-default-features --example synthetic_audit -- [--scenes 400] [--cut-off 60] [--seed 1] [--list] [--jpeg 85]`
 //!
 //! It reports how often the outline is right (largest corner error under 2% of the document's
 //! diagonal), how often a clean scene is ready, how often a faulted one is (wrongly) ready, and how
@@ -215,12 +216,11 @@ fn main() {
                 rendered.truth.occluded_corners,
                 report.measures.covered_corners
             );
-            if let Some(dir) = &save_dir {
-                let path = dir.join(format!("scene_{index:04}.png"));
-                if let Err(e) = rendered.image.save(&path) {
-                    eprintln!("cannot save {}: {e}", path.display());
-                }
-            }
+            save(
+                &rendered.image,
+                save_dir.as_deref(),
+                &format!("scene_{index:04}.png"),
+            );
         }
     }
     println!("fault    scenes  outline-right  ready  ready-on-wrong-outline");
@@ -243,7 +243,120 @@ fn main() {
             100.0 * clean.ready_passable as f32 / clean.passable.max(1) as f32
         );
     }
+    cut_off_audit(
+        &mut analyzer,
+        value("--seed", 1),
+        value("--cut-off", CUT_OFF_SCENES),
+        (list, save_dir.as_deref()),
+        jpeg_quality,
+    );
     demo_loop(&mut analyzer, list, jpeg_quality);
+}
+
+/// Writes a listed scene into `dir`, when there is one, to look at.
+fn save(image: &image::RgbImage, dir: Option<&std::path::Path>, name: &str) {
+    if let Some(dir) = dir {
+        let path = dir.join(name);
+        if let Err(e) = image.save(&path) {
+            eprintln!("cannot save {}: {e}", path.display());
+        }
+    }
+}
+
+/// Cut-off scenes audited by default: a person holding the document too close or off to one side.
+const CUT_OFF_SCENES: u64 = 60;
+/// A cut-off document's outline is right when the parts in view overlap this much (intersection
+/// over union inside the frame): its corners off the frame cannot be placed, only its sides.
+const RIGHT_VISIBLE_IOU: f32 = 0.9;
+/// The in-view overlap is counted on a grid of this many points across the frame's width.
+const OVERLAP_GRID: u32 = 256;
+
+/// Documents running off one or two sides of the frame, on every background. None may be ready
+/// (a corner is out of view), and the outline should follow the sides in view: an outline closed
+/// on a printed box inside the document is the mistake a person would see. A separate random stream
+/// (from the seed), so the table above keeps its scenes.
+fn cut_off_audit(
+    analyzer: &mut Analyzer,
+    seed: u64,
+    scenes: u64,
+    (list, save_dir): (bool, Option<&std::path::Path>),
+    jpeg_quality: u8,
+) {
+    let mut rng = Rng::new(seed.wrapping_mul(0x9E37_79B9).wrapping_add(0xC07));
+    let (mut right, mut ready) = (0u32, 0u32);
+    for index in 0..scenes {
+        let kind = if rng.chance(0.7) {
+            DocKind::Id1
+        } else {
+            DocKind::Td3
+        };
+        let (w, h) = rng.pick(&[(1280, 720), (1920, 1080)], (1280, 720));
+        // Pushed off one side, or off two at a corner; wide enough that a real side runs off.
+        let off = |rng: &mut Rng| {
+            let shift = rng.range(0.15, 0.3);
+            if rng.chance(0.5) { shift } else { -shift }
+        };
+        let (dx, dy) = match rng.below(3) {
+            0 => (off(&mut rng), 0.0),
+            1 => (0.0, off(&mut rng)),
+            _ => (off(&mut rng), off(&mut rng)),
+        };
+        let spec = SceneSpec {
+            width: w,
+            height: h,
+            kind,
+            seed: index * 6007 + 29,
+            background: audited_background(&mut rng),
+            placement: Placement::Pose {
+                center: (0.5 + dx, 0.5 + dy),
+                fill: rng.range(0.7, 1.0),
+                pitch_deg: rng.range(-6.0, 6.0),
+                yaw_deg: rng.range(-6.0, 6.0),
+                roll_deg: rng.range(-5.0, 5.0),
+                hfov_deg: DEFAULT_HFOV_DEG,
+            },
+            noise: rng.range(0.5, 3.0),
+            ..SceneSpec::default()
+        };
+        let rendered = render(&spec);
+        let report = analyzer.analyze(&as_camera_sends(&rendered.image, jpeg_quality));
+        let overlap = report.document.as_ref().map_or(0.0, |d| {
+            visible_overlap(&d.quad, &rendered.truth.corners, w, h)
+        });
+        right += u32::from(overlap >= RIGHT_VISIBLE_IOU);
+        ready += u32::from(report.ready);
+        if list && (overlap < RIGHT_VISIBLE_IOU || report.ready) {
+            println!(
+                "cut-off {index:3} {:?} {kind:?} {w}x{h} in-view overlap {overlap:.3} ready {}",
+                spec.background, report.ready
+            );
+            save(
+                &rendered.image,
+                save_dir,
+                &format!("cut_off_{index:04}.png"),
+            );
+        }
+    }
+    println!(
+        "cut-off: {scenes} scenes, outline right in view {:.1}%, ready {ready} (each one false)",
+        100.0 * right as f32 / scenes.max(1) as f32
+    );
+}
+
+/// Intersection over union of two outlines' parts inside a `w` x `h` frame, counted on a grid.
+fn visible_overlap(found: &Quad, truth: &Quad, w: u32, h: u32) -> f32 {
+    let step = w as f32 / OVERLAP_GRID as f32;
+    let rows = (h as f32 / step) as u32;
+    let (mut both, mut either) = (0u32, 0u32);
+    for j in 0..rows {
+        for i in 0..OVERLAP_GRID {
+            let p = idshot::analysis::Point::new((i as f32 + 0.5) * step, (j as f32 + 0.5) * step);
+            let (a, b) = (found.contains(p), truth.contains(p));
+            both += u32::from(a && b);
+            either += u32::from(a || b);
+        }
+    }
+    both as f32 / either.max(1) as f32
 }
 
 /// The scene as a camera would deliver it: JPEG-encoded at `quality` and decoded, or untouched at 0.
