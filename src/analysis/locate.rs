@@ -7,7 +7,7 @@ use super::geometry::{Point, Quad};
 use super::lines::{Line, LineFinder};
 use super::pose;
 use super::spec::{DocKind, KindChoice};
-use super::work::WorkImage;
+use super::work::{WorkImage, luma_of};
 
 /// Lines kept from the Hough transform: ending ones, lines across the whole frame, ending lines
 /// the caps passed over with the most votes (a side broken by fingers on wood grain; see
@@ -36,6 +36,11 @@ const MIN_SIDE_VISIBLE_PX: f32 = 4.0;
 const ASPECT_SIGMA: f32 = 0.10;
 /// A portrait outline (a card held sideways, or an open booklet) is less likely than a landscape one.
 const PORTRAIT_PRIOR: f32 = 0.55;
+/// An outline cut by the frame cannot show its shape, so it gets this prior instead: below a good
+/// landscape fit (1), above a portrait one. A document held too close runs off the frame as often
+/// as not, and with the portrait prior a printed box inside it (a photo, a text column) won
+/// over its real, cut-off outline.
+const CUT_OFF_PRIOR: f32 = 0.8;
 /// Candidates within this fraction of the best score compete on size: the outermost consistent
 /// outline is the document, inner printed frames and photo boxes are not.
 const NEAR_BEST: f32 = 0.93;
@@ -70,6 +75,19 @@ const RIM_PROBE_MIN_PX: f32 = 2.0;
 const RIM_SAMPLES: usize = 16;
 const RIM_DARK_RATIO: f32 = 0.55;
 const RIM_DARK_SHARE: f32 = 0.75;
+/// A frame border closes a cut-off document's outline only where the document runs on past it: the
+/// strip just inside the border (BORDER_STRIP_SAMPLES points, BORDER_STRIP_INSET_PX in) looks like
+/// the outline's paper, its upper quartile within BORDER_PAPER_LUMA of the paper's level and the
+/// colour of its paper-bright samples (at least BORDER_PAPER_BRIGHT of that level) within
+/// BORDER_CHROMA of the inside's. A border drawn around a whole document runs over the background.
+const BORDER_STRIP_SAMPLES: usize = 32;
+const BORDER_STRIP_INSET_PX: f32 = 2.0;
+const BORDER_PAPER_LUMA: f32 = 0.2;
+const BORDER_PAPER_BRIGHT: f32 = 0.85;
+const BORDER_CHROMA: f32 = 0.03;
+/// The inside's paper colour is sampled on this grid, inset by this share of each side.
+const PAPER_COLOUR_GRID: usize = 12;
+const PAPER_COLOUR_INSET: f32 = 0.1;
 /// How many of the best candidates get the content test.
 const SHORTLIST: usize = 8;
 /// Printed detail is sampled on this grid inside the outline, inset by this share of each side.
@@ -100,10 +118,11 @@ struct Candidate {
     /// How sure the outline is a document: edge support, shape and content.
     confidence: f32,
     area: f32,
-    /// Sides whose edge runs on past the corners, and sides lined inside by a dark rim (both
-    /// filled in for the shortlist only).
+    /// Sides whose edge runs on past the corners, sides lined inside by a dark rim, and frame
+    /// borders the document does not run on past (all filled in for the shortlist only).
     run_on_sides: u8,
     rim_sides: u8,
+    unlikely_borders: u8,
 }
 
 /// The locator's reusable state.
@@ -306,7 +325,7 @@ impl Locator {
             return None;
         }
         let prior = if borders > 0 {
-            PORTRAIT_PRIOR
+            CUT_OFF_PRIOR
         } else {
             shape_prior(&corners, work, kind)
         };
@@ -320,6 +339,7 @@ impl Locator {
             area,
             run_on_sides: 0,
             rim_sides: 0,
+            unlikely_borders: 0,
         })
     }
 
@@ -335,6 +355,7 @@ impl Locator {
             let (content, paper) = content_factor(work, &cand.corners, &mut self.lumas);
             cand.run_on_sides = run_on_sides(&self.lines, cand);
             cand.rim_sides = rim_sides(work, &cand.corners, paper);
+            cand.unlikely_borders = unlikely_borders(work, &self.lines, cand, paper);
             cand.score *= content;
             cand.confidence *= content;
         }
@@ -344,21 +365,24 @@ impl Locator {
             .take(SHORTLIST)
             .map(|c| c.score)
             .fold(0.0f32, f32::max);
-        // Among the near-best, an outline that leans on frame borders (a document assumed to run
-        // off the frame) gives way to one that closes on real edges: the border's support is only
-        // assumed, and a larger border-made outline around a whole document is a common mistake.
-        let borders = |c: &Candidate| c.lines.iter().filter(|&&k| self.lines[k].border).count();
+        // Among the near-best, the outline with the fewest doubtful sides wins: an edge that runs
+        // on past the corners (a background line), a dark rim just inside (the shadow a card
+        // casts, a passport cover's rim around the page), a frame border the document does not
+        // run on past (a border-made outline around a whole document).
+        let doubts = |c: &Candidate| c.run_on_sides + c.rim_sides + c.unlikely_borders;
         for cand in self.candidates.iter().take(SHORTLIST) {
             if cand.score < NEAR_BEST * top {
                 continue;
             }
             let better = best.is_none_or(|b| {
-                // A dark rim just inside a side (the shadow a card casts, a passport cover's rim
-                // around the page) is as much a doubt as an edge that runs on past the corners.
-                let doubts = |c: &Candidate| (borders(c), c.run_on_sides + c.rim_sides);
                 match doubts(cand).cmp(&doubts(&b)) {
                     std::cmp::Ordering::Less => true,
                     std::cmp::Ordering::Greater => false,
+                    // As many doubts of different kinds (a cut-off document's unlikely border
+                    // against a printed box's run-on side): the better-supported outline wins.
+                    std::cmp::Ordering::Equal if cand.unlikely_borders != b.unlikely_borders => {
+                        cand.score > b.score
+                    }
                     // Outlines of nearly the same size are one document with a side in doubt (a
                     // grain line, a shadow next to the edge, a passport cover's rim around the
                     // page): the one with fewer sides on a dark rim, then the better-supported
@@ -369,6 +393,7 @@ impl Locator {
                     {
                         (cand.rim_sides, -cand.score) < (b.rim_sides, -b.score)
                     }
+                    // Otherwise the outermost consistent outline is the document.
                     std::cmp::Ordering::Equal => cand.area > b.area,
                 }
             });
@@ -640,13 +665,7 @@ fn rim_sides(work: &WorkImage, c: &[(f32, f32); 4], paper: f32) -> u8 {
     let mut count = 0;
     for i in 0..4 {
         let (a, b) = (c[i], c[(i + 1) % 4]);
-        let len = distance(a, b).max(1e-3);
-        // The side's unit normal, turned toward the outline's centre.
-        let mut normal = (-(b.1 - a.1) / len, (b.0 - a.0) / len);
-        let mid = lerp(a, b, 0.5);
-        if (centre.0 - mid.0) * normal.0 + (centre.1 - mid.1) * normal.1 < 0.0 {
-            normal = (-normal.0, -normal.1);
-        }
+        let normal = inward_normal(a, b, centre);
         let (mut dark, mut seen) = (0, 0);
         for k in 0..RIM_SAMPLES {
             let t = 0.15 + 0.7 * (k as f32 + 0.5) / RIM_SAMPLES as f32;
@@ -664,6 +683,111 @@ fn rim_sides(work: &WorkImage, c: &[(f32, f32); 4], paper: f32) -> u8 {
         }
     }
     count
+}
+
+/// How many of the outline's frame-border sides the document does not run on past: the strip just
+/// inside the border is not the outline's paper, by level or by colour (see BORDER_STRIP_SAMPLES).
+fn unlikely_borders(work: &WorkImage, lines: &[Line], cand: &Candidate, paper: f32) -> u8 {
+    let c = &cand.corners;
+    let inside = paper_colour(work, c, BORDER_PAPER_BRIGHT * paper);
+    let centre = (
+        c.iter().map(|p| p.0).sum::<f32>() / 4.0,
+        c.iter().map(|p| p.1).sum::<f32>() / 4.0,
+    );
+    // Sides in cyclic order, as in collect_candidates.
+    let ends = [(c[3], c[0]), (c[0], c[1]), (c[1], c[2]), (c[2], c[3])];
+    let mut lumas = [0u8; BORDER_STRIP_SAMPLES];
+    let mut count = 0;
+    for (&k, (a, b)) in cand.lines.iter().zip(ends) {
+        if !lines.get(k).is_some_and(|l| l.border) {
+            continue;
+        }
+        let normal = inward_normal(a, b, centre);
+        let strip = |i: usize| {
+            let p = lerp(
+                a,
+                b,
+                0.1 + 0.8 * (i as f32 + 0.5) / BORDER_STRIP_SAMPLES as f32,
+            );
+            (
+                p.0 + BORDER_STRIP_INSET_PX * normal.0,
+                p.1 + BORDER_STRIP_INSET_PX * normal.1,
+            )
+        };
+        let mut seen = 0;
+        for (i, slot) in lumas.iter_mut().enumerate() {
+            if let Some(l) = work.luma_at(strip(i)) {
+                *slot = l;
+                seen += 1;
+            }
+        }
+        let Some(seen_lumas) = lumas.get_mut(..seen).filter(|l| l.len() >= 8) else {
+            count += 1;
+            continue;
+        };
+        let quartile = seen_lumas.len() * 3 / 4;
+        let level = *seen_lumas.select_nth_unstable(quartile).1 as f32;
+        let bright = BORDER_PAPER_BRIGHT * level;
+        let mut sum = [0f32; 3];
+        for i in 0..BORDER_STRIP_SAMPLES {
+            if let Some(px) = work.nearest_idx(strip(i)).and_then(|at| work.rgb.get(at)) {
+                if luma_of(*px) as f32 >= bright {
+                    add_colour(&mut sum, *px);
+                }
+            }
+        }
+        let like_paper = (level - paper).abs() <= BORDER_PAPER_LUMA * paper
+            && chroma_distance(sum, inside) <= BORDER_CHROMA;
+        count += u8::from(!like_paper);
+    }
+    count
+}
+
+/// Summed colour of the samples at least `bright` in luma, on a grid inside the outline `c`.
+fn paper_colour(work: &WorkImage, c: &[(f32, f32); 4], bright: f32) -> [f32; 3] {
+    let mut sum = [0f32; 3];
+    let span = 1.0 - 2.0 * PAPER_COLOUR_INSET;
+    for j in 0..PAPER_COLOUR_GRID {
+        let v = PAPER_COLOUR_INSET + span * (j as f32 + 0.5) / PAPER_COLOUR_GRID as f32;
+        for i in 0..PAPER_COLOUR_GRID {
+            let u = PAPER_COLOUR_INSET + span * (i as f32 + 0.5) / PAPER_COLOUR_GRID as f32;
+            let p = lerp(lerp(c[0], c[1], u), lerp(c[3], c[2], u), v);
+            if let Some(px) = work.nearest_idx(p).and_then(|at| work.rgb.get(at)) {
+                if luma_of(*px) as f32 >= bright {
+                    add_colour(&mut sum, *px);
+                }
+            }
+        }
+    }
+    sum
+}
+
+fn add_colour(sum: &mut [f32; 3], px: [u8; 3]) {
+    for (s, v) in sum.iter_mut().zip(px) {
+        *s += v as f32;
+    }
+}
+
+/// The larger difference in red and green shares of two summed colours (brightness left out).
+fn chroma_distance(a: [f32; 3], b: [f32; 3]) -> f32 {
+    let share = |m: [f32; 3]| {
+        let total = (m[0] + m[1] + m[2]).max(1.0);
+        (m[0] / total, m[1] / total)
+    };
+    let ((ar, ag), (br, bg)) = (share(a), share(b));
+    (ar - br).abs().max((ag - bg).abs())
+}
+
+/// The unit normal of the side from `a` to `b`, turned toward `centre`.
+fn inward_normal(a: (f32, f32), b: (f32, f32), centre: (f32, f32)) -> (f32, f32) {
+    let len = distance(a, b).max(1e-3);
+    let normal = (-(b.1 - a.1) / len, (b.0 - a.0) / len);
+    let mid = lerp(a, b, 0.5);
+    if (centre.0 - mid.0) * normal.0 + (centre.1 - mid.1) * normal.1 < 0.0 {
+        (-normal.0, -normal.1)
+    } else {
+        normal
+    }
 }
 
 fn distance(a: (f32, f32), b: (f32, f32)) -> f32 {
