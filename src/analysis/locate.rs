@@ -730,10 +730,10 @@ fn unlikely_borders(work: &WorkImage, lines: &[Line], cand: &Candidate, paper: f
         let bright = BORDER_PAPER_BRIGHT * level;
         let mut sum = [0f32; 3];
         for i in 0..BORDER_STRIP_SAMPLES {
-            if let Some(px) = work.nearest_idx(strip(i)).and_then(|at| work.rgb.get(at)) {
-                if luma_of(*px) as f32 >= bright {
-                    add_colour(&mut sum, *px);
-                }
+            if let Some(px) = work.nearest_idx(strip(i)).and_then(|at| work.rgb.get(at))
+                && luma_of(*px) as f32 >= bright
+            {
+                add_colour(&mut sum, *px);
             }
         }
         let like_paper = (level - paper).abs() <= BORDER_PAPER_LUMA * paper
@@ -752,10 +752,10 @@ fn paper_colour(work: &WorkImage, c: &[(f32, f32); 4], bright: f32) -> [f32; 3] 
         for i in 0..PAPER_COLOUR_GRID {
             let u = PAPER_COLOUR_INSET + span * (i as f32 + 0.5) / PAPER_COLOUR_GRID as f32;
             let p = lerp(lerp(c[0], c[1], u), lerp(c[3], c[2], u), v);
-            if let Some(px) = work.nearest_idx(p).and_then(|at| work.rgb.get(at)) {
-                if luma_of(*px) as f32 >= bright {
-                    add_colour(&mut sum, *px);
-                }
+            if let Some(px) = work.nearest_idx(p).and_then(|at| work.rgb.get(at))
+                && luma_of(*px) as f32 >= bright
+            {
+                add_colour(&mut sum, *px);
             }
         }
     }
