@@ -142,6 +142,8 @@ pub struct LineFinder {
     /// and placed by the raw votes under them.
     smoothed: Vec<u16>,
     trig: Vec<(f32, f32)>,
+    /// The non-maximum window's offsets, nearest first ([`nms_window`]).
+    nms_window: Vec<(i32, i32)>,
     /// Edge pixels (x, y) and their gradients, their orientation bins, and the pixels' x and y
     /// sorted by bin.
     points: Vec<(f32, f32)>,
@@ -189,6 +191,9 @@ impl LineFinder {
         let (w, h) = (work.width, work.height);
         let diag = ((w * w + h * h) as f32).sqrt().ceil() as usize + 1;
         let rho_bins = 2 * diag + 1;
+        if self.nms_window.is_empty() {
+            self.nms_window = nms_window();
+        }
         if self.trig.len() != ANGLE_BINS {
             self.trig = (0..ANGLE_BINS)
                 .map(|b| {
@@ -510,7 +515,11 @@ impl LineFinder {
     /// corner, so two lines that cross near that corner (a card's edge and a grain line 4 degrees
     /// off it) have nearby cells although they are far apart on the document, and the weaker
     /// one, the card's edge, must not be suppressed. Stops at the first neighbour nearer than
-    /// SHADOW_APART_PX: the cell is then a shoulder of that line.
+    /// SHADOW_APART_PX (the cell is then a shoulder of that line) and returns that distance.
+    ///
+    /// Which of the three answers (peak, shadowed, shoulder) a cell gets does not depend on the
+    /// order the window is visited in, so it is visited nearest cells first ([`nms_window`]):
+    /// most cells over the threshold are shoulders, and their stronger neighbour is next to them.
     fn nearest_stronger(
         &self,
         (b, r, v): (usize, usize, u32),
@@ -518,9 +527,9 @@ impl LineFinder {
         diag: usize,
         centre: (f32, f32),
     ) -> Option<f32> {
-        let here = self.centre_distance(b, r, rho_bins, diag, centre);
+        let mut here: Option<f32> = None;
         let mut nearest: Option<f32> = None;
-        for db in -PEAK_NMS_ANGLE..=PEAK_NMS_ANGLE {
+        for &(db, dr) in &self.nms_window {
             let mut bb = b as i32 + db;
             let mut rr = r as i32;
             if bb < 0 || bb >= ANGLE_BINS as i32 {
@@ -528,31 +537,42 @@ impl LineFinder {
                 bb = bb.rem_euclid(ANGLE_BINS as i32);
                 rr = 2 * diag as i32 - rr;
             }
-            for dr in -PEAK_NMS_RHO..=PEAK_NMS_RHO {
-                let r2 = rr + dr;
-                if r2 < 0 || r2 >= rho_bins as i32 || (db == 0 && dr == 0) {
-                    continue;
-                }
-                let Some(&o) = self.smoothed.get(bb as usize * rho_bins + r2 as usize) else {
-                    continue;
-                };
-                let o = o as u32;
-                // Ties broken by position so a flat top yields one peak.
-                if o < v || (o == v && (db, dr) > (0, 0)) {
-                    continue;
-                }
-                let there = self.centre_distance(bb as usize, r2 as usize, rho_bins, diag, centre);
-                let apart = apart((b, here), (bb as usize, there));
-                if apart <= SHADOW_APART_PX {
-                    return Some(apart);
-                }
-                if apart <= PEAK_NMS_RHO as f32 {
-                    nearest = Some(nearest.map_or(apart, |n| n.min(apart)));
-                }
+            let r2 = rr + dr;
+            if r2 < 0 || r2 >= rho_bins as i32 {
+                continue;
+            }
+            let Some(&o) = self.smoothed.get(bb as usize * rho_bins + r2 as usize) else {
+                continue;
+            };
+            let o = o as u32;
+            // Ties broken by position so a flat top yields one peak.
+            if o < v || (o == v && (db, dr) > (0, 0)) {
+                continue;
+            }
+            let here =
+                *here.get_or_insert_with(|| self.centre_distance(b, r, rho_bins, diag, centre));
+            let there = self.centre_distance(bb as usize, r2 as usize, rho_bins, diag, centre);
+            let apart = apart((b, here), (bb as usize, there));
+            if apart <= SHADOW_APART_PX {
+                return Some(apart);
+            }
+            if apart <= PEAK_NMS_RHO as f32 {
+                nearest = Some(nearest.map_or(apart, |n| n.min(apart)));
             }
         }
         nearest
     }
+}
+
+/// The non-maximum window's offsets (angle bins, rho bins) around a cell, the cell itself left
+/// out, nearest first: by rho offset, then by angle offset.
+fn nms_window() -> Vec<(i32, i32)> {
+    let mut window: Vec<(i32, i32)> = (-PEAK_NMS_ANGLE..=PEAK_NMS_ANGLE)
+        .flat_map(|db| (-PEAK_NMS_RHO..=PEAK_NMS_RHO).map(move |dr| (db, dr)))
+        .filter(|&offset| offset != (0, 0))
+        .collect();
+    window.sort_by_key(|&(db, dr)| (dr.abs(), db.abs()));
+    window
 }
 
 /// How far apart at the image centre two lines are, each given by its angle bin and the signed
