@@ -13,6 +13,10 @@ const ANGLE_BINS: usize = 180;
 const VOTE_SPREAD_BINS: i32 = 3;
 /// A pixel supports a line when its gradient is within this angle of the line's normal.
 const SUPPORT_ANGLE_DEG: f32 = 14.0;
+/// Votes of one angle row are cast as this many interleaved streams of its pixels.
+const VOTE_STREAMS: usize = 4;
+/// Orientation bins are stored as bytes.
+const _: () = assert!(ANGLE_BINS <= u8::MAX as usize + 1);
 /// Peaks closer than this (degrees, pixels) to a stronger one are the same line.
 const PEAK_NMS_ANGLE: i32 = 4;
 const PEAK_NMS_RHO: i32 = 6;
@@ -147,8 +151,9 @@ pub struct LineFinder {
     /// Edge pixels (x, y) and their gradients, their orientation bins, and the pixels' x and y
     /// sorted by bin.
     points: Vec<(f32, f32)>,
-    gradients: Vec<(f32, f32)>,
-    bins: Vec<usize>,
+    grad_x: Vec<f32>,
+    grad_y: Vec<f32>,
+    bins: Vec<u8>,
     sorted_x: Vec<f32>,
     sorted_y: Vec<f32>,
     /// The accumulator cells (rho bins, before [`index_of`]'s clamp at 0) of the pixels voting in
@@ -408,7 +413,8 @@ impl LineFinder {
     /// vectorises.
     fn vote(&mut self, work: &WorkImage, rho_bins: usize, rho_offset: f32) {
         let w = work.width;
-        self.gradients.clear();
+        self.grad_x.clear();
+        self.grad_y.clear();
         self.points.clear();
         for &(x, y) in &work.edge_points {
             let i = y as usize * w + x as usize;
@@ -416,18 +422,21 @@ impl LineFinder {
                 continue;
             };
             self.points.push((x as f32, y as f32));
-            self.gradients.push((gx as f32, gy as f32));
+            self.grad_x.push(gx as f32);
+            self.grad_y.push(gy as f32);
         }
+        // The derivatives in two arrays and the bins as bytes: the arctangents vectorise.
         self.bins.clear();
         self.bins.extend(
-            self.gradients
+            self.grad_x
                 .iter()
-                .map(|&(gx, gy)| fold_bin(orientation_bin(gx, gy))),
+                .zip(&self.grad_y)
+                .map(|(&gx, &gy)| fold_bin(orientation_bin(gx, gy)) as u8),
         );
         // Counting sort by direction: `starts[b]..starts[b + 1]` are the pixels of bin b.
         let mut starts = [0usize; ANGLE_BINS + 1];
         for &b in &self.bins {
-            if let Some(count) = starts.get_mut(b) {
+            if let Some(count) = starts.get_mut(b as usize) {
                 *count += 1;
             }
         }
@@ -441,7 +450,7 @@ impl LineFinder {
             sorted.resize(self.points.len(), 0.0);
         }
         for (&b, &(x, y)) in self.bins.iter().zip(&self.points) {
-            if let Some(slot) = next.get_mut(b)
+            if let Some(slot) = next.get_mut(b as usize)
                 && let (Some(sorted_x), Some(sorted_y)) =
                     (self.sorted_x.get_mut(*slot), self.sorted_y.get_mut(*slot))
             {
@@ -466,12 +475,30 @@ impl LineFinder {
                 self.vote_cells.resize(xs.len(), 0);
                 for (cell, (&x, &y)) in self.vote_cells.iter_mut().zip(xs.iter().zip(ys)) {
                     // rho + diag is never negative: truncation rounds.
-                    *cell = (x * c + y * s + rho_offset) as i32;
+                    *cell = truncate_small(x * c + y * s + rho_offset);
                 }
-                for &r in &self.vote_cells {
+                // Neighbouring pixels of a line vote for the same cell one after the other, each
+                // vote waiting on the last one's store: four streams of the cells taking turns
+                // keep four votes in flight (saturating counts are the same in any order).
+                let mut vote = |r: i32| {
                     if let Some(cell) = row.get_mut(r.max(0) as usize) {
                         *cell = cell.saturating_add(1);
                     }
+                };
+                let stream = self.vote_cells.len() / VOTE_STREAMS;
+                let (first, rest) = self.vote_cells.split_at(stream);
+                let (second, rest) = rest.split_at(stream);
+                let (third, rest) = rest.split_at(stream);
+                let (fourth, left) = rest.split_at(stream);
+                let streams = first.iter().zip(second).zip(third.iter().zip(fourth));
+                for ((&a, &b), (&c, &d)) in streams {
+                    vote(a);
+                    vote(b);
+                    vote(c);
+                    vote(d);
+                }
+                for &r in left {
+                    vote(r);
                 }
             }
         }
@@ -618,6 +645,16 @@ fn orientation_bin(gx: f32, gy: f32) -> i32 {
 #[inline]
 fn index_of(v: f32) -> usize {
     (v as i32).max(0) as usize
+}
+
+/// `v as i32` for `0 <= v < 2^23`, in float and integer steps that vectorise (the saturating
+/// conversion is done one value at a time on x86-64 without AVX-512): adding 2^23 rounds `v` to
+/// the nearest integer in the low bits of the sum, one less when that rounded up.
+#[inline]
+fn truncate_small(v: f32) -> i32 {
+    const TWO_POW_23: f32 = 8_388_608.0;
+    let nearest = (v + TWO_POW_23).to_bits() as i32 - TWO_POW_23.to_bits() as i32;
+    nearest - i32::from(nearest as f32 > v)
 }
 
 /// An orientation bin in 0..ANGLE_BINS: 180 degrees, which the rounding can give, is 0.
@@ -788,6 +825,25 @@ fn extend_run(run: &mut [u32; 2], k: u32) -> u32 {
 mod tests {
     use super::*;
     use image::{Rgb, RgbImage};
+
+    #[test]
+    fn truncate_small_is_the_conversion_to_i32() {
+        let mut values: Vec<f32> = (0..200_000).map(|k| k as f32 * 0.037_5).collect();
+        values.extend((0..4096).flat_map(|k| {
+            let v = k as f32;
+            [
+                v,
+                v.next_up(),
+                v.next_down().max(0.0),
+                v + 0.5,
+                (v + 0.5).next_down(),
+            ]
+        }));
+        values.push(8_388_607.5);
+        for v in values {
+            assert_eq!(truncate_small(v), v as i32, "{v}");
+        }
+    }
 
     #[test]
     fn spread_runs_cover_the_bins_within_the_spread_once() {
