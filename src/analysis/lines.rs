@@ -13,6 +13,10 @@ const ANGLE_BINS: usize = 180;
 const VOTE_SPREAD_BINS: i32 = 3;
 /// A pixel supports a line when its gradient is within this angle of the line's normal.
 const SUPPORT_ANGLE_DEG: f32 = 14.0;
+/// Votes of one angle row are cast as this many interleaved streams of its pixels.
+const VOTE_STREAMS: usize = 4;
+/// Orientation bins are stored as bytes.
+const _: () = assert!(ANGLE_BINS <= u8::MAX as usize + 1);
 /// Peaks closer than this (degrees, pixels) to a stronger one are the same line.
 const PEAK_NMS_ANGLE: i32 = 4;
 const PEAK_NMS_RHO: i32 = 6;
@@ -142,11 +146,14 @@ pub struct LineFinder {
     /// and placed by the raw votes under them.
     smoothed: Vec<u16>,
     trig: Vec<(f32, f32)>,
+    /// The non-maximum window's offsets, nearest first ([`nms_window`]).
+    nms_window: Vec<(i32, i32)>,
     /// Edge pixels (x, y) and their gradients, their orientation bins, and the pixels' x and y
     /// sorted by bin.
     points: Vec<(f32, f32)>,
-    gradients: Vec<(f32, f32)>,
-    bins: Vec<usize>,
+    grad_x: Vec<f32>,
+    grad_y: Vec<f32>,
+    bins: Vec<u8>,
     sorted_x: Vec<f32>,
     sorted_y: Vec<f32>,
     /// The accumulator cells (rho bins, before [`index_of`]'s clamp at 0) of the pixels voting in
@@ -189,6 +196,9 @@ impl LineFinder {
         let (w, h) = (work.width, work.height);
         let diag = ((w * w + h * h) as f32).sqrt().ceil() as usize + 1;
         let rho_bins = 2 * diag + 1;
+        if self.nms_window.is_empty() {
+            self.nms_window = nms_window();
+        }
         if self.trig.len() != ANGLE_BINS {
             self.trig = (0..ANGLE_BINS)
                 .map(|b| {
@@ -403,7 +413,8 @@ impl LineFinder {
     /// vectorises.
     fn vote(&mut self, work: &WorkImage, rho_bins: usize, rho_offset: f32) {
         let w = work.width;
-        self.gradients.clear();
+        self.grad_x.clear();
+        self.grad_y.clear();
         self.points.clear();
         for &(x, y) in &work.edge_points {
             let i = y as usize * w + x as usize;
@@ -411,18 +422,21 @@ impl LineFinder {
                 continue;
             };
             self.points.push((x as f32, y as f32));
-            self.gradients.push((gx as f32, gy as f32));
+            self.grad_x.push(gx as f32);
+            self.grad_y.push(gy as f32);
         }
+        // The derivatives in two arrays and the bins as bytes: the arctangents vectorise.
         self.bins.clear();
         self.bins.extend(
-            self.gradients
+            self.grad_x
                 .iter()
-                .map(|&(gx, gy)| fold_bin(orientation_bin(gx, gy))),
+                .zip(&self.grad_y)
+                .map(|(&gx, &gy)| fold_bin(orientation_bin(gx, gy)) as u8),
         );
         // Counting sort by direction: `starts[b]..starts[b + 1]` are the pixels of bin b.
         let mut starts = [0usize; ANGLE_BINS + 1];
         for &b in &self.bins {
-            if let Some(count) = starts.get_mut(b) {
+            if let Some(count) = starts.get_mut(b as usize) {
                 *count += 1;
             }
         }
@@ -436,7 +450,7 @@ impl LineFinder {
             sorted.resize(self.points.len(), 0.0);
         }
         for (&b, &(x, y)) in self.bins.iter().zip(&self.points) {
-            if let Some(slot) = next.get_mut(b)
+            if let Some(slot) = next.get_mut(b as usize)
                 && let (Some(sorted_x), Some(sorted_y)) =
                     (self.sorted_x.get_mut(*slot), self.sorted_y.get_mut(*slot))
             {
@@ -461,12 +475,30 @@ impl LineFinder {
                 self.vote_cells.resize(xs.len(), 0);
                 for (cell, (&x, &y)) in self.vote_cells.iter_mut().zip(xs.iter().zip(ys)) {
                     // rho + diag is never negative: truncation rounds.
-                    *cell = (x * c + y * s + rho_offset) as i32;
+                    *cell = truncate_small(x * c + y * s + rho_offset);
                 }
-                for &r in &self.vote_cells {
+                // Neighbouring pixels of a line vote for the same cell one after the other, each
+                // vote waiting on the last one's store: four streams of the cells taking turns
+                // keep four votes in flight (saturating counts are the same in any order).
+                let mut vote = |r: i32| {
                     if let Some(cell) = row.get_mut(r.max(0) as usize) {
                         *cell = cell.saturating_add(1);
                     }
+                };
+                let stream = self.vote_cells.len() / VOTE_STREAMS;
+                let (first, rest) = self.vote_cells.split_at(stream);
+                let (second, rest) = rest.split_at(stream);
+                let (third, rest) = rest.split_at(stream);
+                let (fourth, left) = rest.split_at(stream);
+                let streams = first.iter().zip(second).zip(third.iter().zip(fourth));
+                for ((&a, &b), (&c, &d)) in streams {
+                    vote(a);
+                    vote(b);
+                    vote(c);
+                    vote(d);
+                }
+                for &r in left {
+                    vote(r);
                 }
             }
         }
@@ -510,7 +542,11 @@ impl LineFinder {
     /// corner, so two lines that cross near that corner (a card's edge and a grain line 4 degrees
     /// off it) have nearby cells although they are far apart on the document, and the weaker
     /// one, the card's edge, must not be suppressed. Stops at the first neighbour nearer than
-    /// SHADOW_APART_PX: the cell is then a shoulder of that line.
+    /// SHADOW_APART_PX (the cell is then a shoulder of that line) and returns that distance.
+    ///
+    /// Which of the three answers (peak, shadowed, shoulder) a cell gets does not depend on the
+    /// order the window is visited in, so it is visited nearest cells first ([`nms_window`]):
+    /// most cells over the threshold are shoulders, and their stronger neighbour is next to them.
     fn nearest_stronger(
         &self,
         (b, r, v): (usize, usize, u32),
@@ -518,9 +554,9 @@ impl LineFinder {
         diag: usize,
         centre: (f32, f32),
     ) -> Option<f32> {
-        let here = self.centre_distance(b, r, rho_bins, diag, centre);
+        let mut here: Option<f32> = None;
         let mut nearest: Option<f32> = None;
-        for db in -PEAK_NMS_ANGLE..=PEAK_NMS_ANGLE {
+        for &(db, dr) in &self.nms_window {
             let mut bb = b as i32 + db;
             let mut rr = r as i32;
             if bb < 0 || bb >= ANGLE_BINS as i32 {
@@ -528,31 +564,42 @@ impl LineFinder {
                 bb = bb.rem_euclid(ANGLE_BINS as i32);
                 rr = 2 * diag as i32 - rr;
             }
-            for dr in -PEAK_NMS_RHO..=PEAK_NMS_RHO {
-                let r2 = rr + dr;
-                if r2 < 0 || r2 >= rho_bins as i32 || (db == 0 && dr == 0) {
-                    continue;
-                }
-                let Some(&o) = self.smoothed.get(bb as usize * rho_bins + r2 as usize) else {
-                    continue;
-                };
-                let o = o as u32;
-                // Ties broken by position so a flat top yields one peak.
-                if o < v || (o == v && (db, dr) > (0, 0)) {
-                    continue;
-                }
-                let there = self.centre_distance(bb as usize, r2 as usize, rho_bins, diag, centre);
-                let apart = apart((b, here), (bb as usize, there));
-                if apart <= SHADOW_APART_PX {
-                    return Some(apart);
-                }
-                if apart <= PEAK_NMS_RHO as f32 {
-                    nearest = Some(nearest.map_or(apart, |n| n.min(apart)));
-                }
+            let r2 = rr + dr;
+            if r2 < 0 || r2 >= rho_bins as i32 {
+                continue;
+            }
+            let Some(&o) = self.smoothed.get(bb as usize * rho_bins + r2 as usize) else {
+                continue;
+            };
+            let o = o as u32;
+            // Ties broken by position so a flat top yields one peak.
+            if o < v || (o == v && (db, dr) > (0, 0)) {
+                continue;
+            }
+            let here =
+                *here.get_or_insert_with(|| self.centre_distance(b, r, rho_bins, diag, centre));
+            let there = self.centre_distance(bb as usize, r2 as usize, rho_bins, diag, centre);
+            let apart = apart((b, here), (bb as usize, there));
+            if apart <= SHADOW_APART_PX {
+                return Some(apart);
+            }
+            if apart <= PEAK_NMS_RHO as f32 {
+                nearest = Some(nearest.map_or(apart, |n| n.min(apart)));
             }
         }
         nearest
     }
+}
+
+/// The non-maximum window's offsets (angle bins, rho bins) around a cell, the cell itself left
+/// out, nearest first: by rho offset, then by angle offset.
+fn nms_window() -> Vec<(i32, i32)> {
+    let mut window: Vec<(i32, i32)> = (-PEAK_NMS_ANGLE..=PEAK_NMS_ANGLE)
+        .flat_map(|db| (-PEAK_NMS_RHO..=PEAK_NMS_RHO).map(move |dr| (db, dr)))
+        .filter(|&offset| offset != (0, 0))
+        .collect();
+    window.sort_by_key(|&(db, dr)| (dr.abs(), db.abs()));
+    window
 }
 
 /// How far apart at the image centre two lines are, each given by its angle bin and the signed
@@ -598,6 +645,16 @@ fn orientation_bin(gx: f32, gy: f32) -> i32 {
 #[inline]
 fn index_of(v: f32) -> usize {
     (v as i32).max(0) as usize
+}
+
+/// `v as i32` for `0 <= v < 2^23`, in float and integer steps that vectorise (the saturating
+/// conversion is done one value at a time on x86-64 without AVX-512): adding 2^23 rounds `v` to
+/// the nearest integer in the low bits of the sum, one less when that rounded up.
+#[inline]
+fn truncate_small(v: f32) -> i32 {
+    const TWO_POW_23: f32 = 8_388_608.0;
+    let nearest = (v + TWO_POW_23).to_bits() as i32 - TWO_POW_23.to_bits() as i32;
+    nearest - i32::from(nearest as f32 > v)
 }
 
 /// An orientation bin in 0..ANGLE_BINS: 180 degrees, which the rounding can give, is 0.
@@ -768,6 +825,25 @@ fn extend_run(run: &mut [u32; 2], k: u32) -> u32 {
 mod tests {
     use super::*;
     use image::{Rgb, RgbImage};
+
+    #[test]
+    fn truncate_small_is_the_conversion_to_i32() {
+        let mut values: Vec<f32> = (0..200_000).map(|k| k as f32 * 0.037_5).collect();
+        values.extend((0..4096).flat_map(|k| {
+            let v = k as f32;
+            [
+                v,
+                v.next_up(),
+                v.next_down().max(0.0),
+                v + 0.5,
+                (v + 0.5).next_down(),
+            ]
+        }));
+        values.push(8_388_607.5);
+        for v in values {
+            assert_eq!(truncate_small(v), v as i32, "{v}");
+        }
+    }
 
     #[test]
     fn spread_runs_cover_the_bins_within_the_spread_once() {

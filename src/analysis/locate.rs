@@ -148,6 +148,11 @@ pub struct Locator {
     /// Each such side is shared by many candidate outlines; testing it once per pair lets the
     /// enumeration pass over every outline with a failing side without looking at it.
     sides_between: Vec<LineSet>,
+    /// The evidence behind each side in `sides_between`: for the pair `(i, j)`, at
+    /// `evidence_slot[i * n + j] * LineSet::BITS + k` for line `k` (set only where its bit is).
+    /// Each outline's score reads its four sides here instead of measuring them again.
+    evidence: Vec<SideEvidence>,
+    evidence_slot: Vec<usize>,
     candidates: Vec<Candidate>,
     /// The content test's luma samples, reused.
     lumas: Vec<u8>,
@@ -222,7 +227,12 @@ impl Locator {
         let n = self.lines.len();
         self.sides_between.clear();
         self.sides_between.resize(n * n, 0);
-        for &(i, j) in &self.pairs {
+        self.evidence_slot.resize(n * n, 0);
+        // Only the slots marked in `sides_between` are read: the rest need no clearing.
+        let slots = LineSet::BITS as usize;
+        self.evidence
+            .resize(self.pairs.len() * slots, SideEvidence::default());
+        for (slot, &(i, j)) in self.pairs.iter().enumerate() {
             let (Some(&corners_i), Some(&corners_j), Some(&adjacent_i), Some(&adjacent_j)) = (
                 self.corners_with.get(i),
                 self.corners_with.get(j),
@@ -238,12 +248,19 @@ impl Locator {
                 else {
                     continue;
                 };
-                if side_evidence(line, p, q).is_some() {
+                if let Some(evidence) = side_evidence(line, p, q)
+                    && let Some(stored) = self.evidence.get_mut(slot * slots + k)
+                {
+                    *stored = evidence;
                     sides |= line_bit(k);
                 }
             }
-            if let Some(slot) = self.sides_between.get_mut(i * n + j) {
-                *slot = sides & !(line_bit(i) | line_bit(j));
+            if let (Some(between), Some(at)) = (
+                self.sides_between.get_mut(i * n + j),
+                self.evidence_slot.get_mut(i * n + j),
+            ) {
+                *between = sides & !(line_bit(i) | line_bit(j));
+                *at = slot;
             }
         }
     }
@@ -312,10 +329,19 @@ impl Locator {
         if area < MIN_AREA_FRAC * w * h {
             return None;
         }
-        let [p0, p1, p2, p3] = corners;
-        // Sides in cyclic order: a (p3->p0), c (p0->p1), b (p1->p2), d (p2->p3).
-        let ends = [(a, p3, p0), (c, p0, p1), (b, p1, p2), (d, p2, p3)];
-        let support = side_support(&self.lines, &ends)?;
+        // Sides c and d lie between a and b, sides a and b between c and d: each was measured
+        // for its pair, (a, b) and (c, d) in increasing order as collect_candidates gives them,
+        // in the order a, c, b, d of the sides (side_evidence is the same either way round).
+        let measured = |pair: (usize, usize), k: usize| {
+            let slot = self.evidence_slot.get(pair.0 * n + pair.1)?;
+            self.evidence.get(slot * LineSet::BITS as usize + k)
+        };
+        let support = side_support([
+            measured((c, d), a)?,
+            measured((a, b), c)?,
+            measured((c, d), b)?,
+            measured((a, b), d)?,
+        ])?;
         // Printed boxes inside a document (photo, chip, barcode, title band) are outlined as
         // crisply as the document itself: the document is the big one.
         let size = (area / (SIZE_FULL_FRAC * w * h))
@@ -436,16 +462,12 @@ fn insert_score(top: &mut [f32; SHORTLIST], score: f32) {
     }
 }
 
-/// One side of a candidate: its line and its two end points (working pixels).
-type Side = (usize, (f32, f32), (f32, f32));
-
-/// Length-weighted edge support of the four sides, or None when a side is too weak.
-fn side_support(lines: &[Line], sides: &[Side; 4]) -> Option<f32> {
+/// Length-weighted edge support of the four sides (each passed [`side_evidence`]).
+fn side_support(sides: [&SideEvidence; 4]) -> Option<f32> {
     let mut supported = 0.0;
     let mut visible = 0.0;
     let mut total = 0.0;
-    for &(k, p, q) in sides {
-        let side = side_evidence(lines.get(k)?, p, q)?;
+    for side in sides {
         total += side.length;
         supported += side.supported;
         visible += side.visible;
@@ -458,6 +480,7 @@ fn side_support(lines: &[Line], sides: &[Side; 4]) -> Option<f32> {
 }
 
 /// What a line shows of a side between two corners (working pixels).
+#[derive(Clone, Copy, Debug, Default)]
 struct SideEvidence {
     length: f32,
     /// Supporting edge pixels of the line's stronger polarity (assumed along a frame border).
