@@ -321,7 +321,8 @@ fn cut_off_audit(
         let rendered = render(&spec);
         let report = analyzer.analyze(&as_camera_sends(&rendered.image, jpeg_quality));
         let overlap = report.document.as_ref().map_or(0.0, |d| {
-            visible_overlap(&d.quad, &rendered.truth.corners, w, h)
+            d.quad
+                .overlap_in_frame(&rendered.truth.corners, w, h, OVERLAP_GRID)
         });
         right += u32::from(overlap >= RIGHT_VISIBLE_IOU);
         ready += u32::from(report.ready);
@@ -341,22 +342,6 @@ fn cut_off_audit(
         "cut-off: {scenes} scenes, outline right in view {:.1}%, ready {ready} (each one false)",
         100.0 * right as f32 / scenes.max(1) as f32
     );
-}
-
-/// Intersection over union of two outlines' parts inside a `w` x `h` frame, counted on a grid.
-fn visible_overlap(found: &Quad, truth: &Quad, w: u32, h: u32) -> f32 {
-    let step = w as f32 / OVERLAP_GRID as f32;
-    let rows = (h as f32 / step) as u32;
-    let (mut both, mut either) = (0u32, 0u32);
-    for j in 0..rows {
-        for i in 0..OVERLAP_GRID {
-            let p = idshot::analysis::Point::new((i as f32 + 0.5) * step, (j as f32 + 0.5) * step);
-            let (a, b) = (found.contains(p), truth.contains(p));
-            both += u32::from(a && b);
-            either += u32::from(a || b);
-        }
-    }
-    both as f32 / either.max(1) as f32
 }
 
 /// The scene as a camera would deliver it: JPEG-encoded at `quality` and decoded, or untouched at 0.

@@ -501,22 +501,6 @@ fn a_document_on_a_pale_desk_in_a_noisy_frame_is_outlined() {
     assert!(right >= 12, "outlined {right} of {total}");
 }
 
-/// In-view intersection over union of two outlines inside a `w` x `h` frame, on a grid.
-fn visible_overlap(found: &Quad, truth: &Quad, w: u32, h: u32) -> f32 {
-    const GRID: u32 = 160;
-    let step = w as f32 / GRID as f32;
-    let (mut both, mut either) = (0u32, 0u32);
-    for j in 0..(h as f32 / step) as u32 {
-        for i in 0..GRID {
-            let p = idshot::analysis::Point::new((i as f32 + 0.5) * step, (j as f32 + 0.5) * step);
-            let (a, b) = (found.contains(p), truth.contains(p));
-            both += u32::from(a && b);
-            either += u32::from(a || b);
-        }
-    }
-    both as f32 / either.max(1) as f32
-}
-
 /// A card held too close, off to one side: its outline runs off the frame. It is outlined by its
 /// sides in view and the frame borders past which it runs on, not by a printed box inside it (the
 /// photo, a text column), and it is never ready (a corner is out of view).
@@ -550,9 +534,9 @@ fn a_card_running_off_the_frame_is_outlined_by_its_sides_in_view() {
                 "{background:?} seed {seed}: ready on a cut-off card"
             );
             total += 1;
-            let overlap = report
-                .document
-                .map_or(0.0, |d| visible_overlap(&d.quad, &truth.corners, 1280, 720));
+            let overlap = report.document.map_or(0.0, |d| {
+                d.quad.overlap_in_frame(&truth.corners, 1280, 720, 160)
+            });
             right += u32::from(overlap >= 0.9);
         }
     }

@@ -133,6 +133,24 @@ impl Quad {
         (0.5 * s).abs()
     }
 
+    /// Intersection over union of this quad's and `other`'s parts inside a `width` x `height`
+    /// frame, counted on a grid of `grid` points across the width: how well an outline matches a
+    /// document that runs off the frame, whose corners outside cannot be placed.
+    pub fn overlap_in_frame(&self, other: &Quad, width: u32, height: u32, grid: u32) -> f32 {
+        let step = width as f32 / grid.max(1) as f32;
+        let rows = (height as f32 / step) as u32;
+        let (mut both, mut either) = (0u32, 0u32);
+        for j in 0..rows {
+            for i in 0..grid {
+                let p = Point::new((i as f32 + 0.5) * step, (j as f32 + 0.5) * step);
+                let (a, b) = (self.contains(p), other.contains(p));
+                both += u32::from(a && b);
+                either += u32::from(a || b);
+            }
+        }
+        both as f32 / either.max(1) as f32
+    }
+
     /// True when `pt` lies inside the (convex) quad.
     pub fn contains(&self, pt: Point) -> bool {
         let p = &self.0;
@@ -201,6 +219,28 @@ impl Homography {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlap_in_frame_counts_only_the_parts_in_view() {
+        let square = |x0: f32, y0: f32, side: f32| {
+            Quad([
+                Point::new(x0, y0),
+                Point::new(x0 + side, y0),
+                Point::new(x0 + side, y0 + side),
+                Point::new(x0, y0 + side),
+            ])
+        };
+        let a = square(0.0, 0.0, 100.0);
+        assert!((a.overlap_in_frame(&a, 200, 200, 200) - 1.0).abs() < 1e-6);
+        // Shifted by half its side: a third of the union is shared.
+        let b = square(50.0, 0.0, 100.0);
+        assert!((a.overlap_in_frame(&b, 200, 200, 200) - 1.0 / 3.0).abs() < 0.01);
+        // The same two, cut by a 100-wide frame: only a's half left of b and the shared half show.
+        assert!((a.overlap_in_frame(&b, 100, 200, 100) - 0.5).abs() < 0.01);
+        // A square running far off the frame matches the part of it that shows.
+        let off = square(-300.0, -300.0, 400.0);
+        assert!((off.overlap_in_frame(&a, 100, 100, 100) - 1.0).abs() < 1e-6);
+    }
 
     #[test]
     fn unit_square_maps_onto_the_quad_corners() {
