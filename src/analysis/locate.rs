@@ -737,10 +737,16 @@ fn unlikely_borders(work: &WorkImage, lines: &[Line], cand: &Candidate, paper: f
                 p.1 + BORDER_STRIP_INSET_PX * normal.1,
             )
         };
+        // Each strip pixel is read once: its luma for the level, its colour if paper-bright.
+        let mut pixels = [[0u8; 3]; BORDER_STRIP_SAMPLES];
         let mut seen = 0;
-        for (i, slot) in lumas.iter_mut().enumerate() {
-            if let Some(l) = work.luma_at(strip(i)) {
-                *slot = l;
+        for i in 0..BORDER_STRIP_SAMPLES {
+            let pixel = work.nearest_idx(strip(i)).and_then(|at| work.rgb.get(at));
+            if let (Some(&px), Some(slot), Some(luma)) =
+                (pixel, pixels.get_mut(seen), lumas.get_mut(seen))
+            {
+                *slot = px;
+                *luma = luma_of(px);
                 seen += 1;
             }
         }
@@ -752,11 +758,9 @@ fn unlikely_borders(work: &WorkImage, lines: &[Line], cand: &Candidate, paper: f
         let level = *seen_lumas.select_nth_unstable(quartile).1 as f32;
         let bright = BORDER_PAPER_BRIGHT * level;
         let mut sum = [0f32; 3];
-        for i in 0..BORDER_STRIP_SAMPLES {
-            if let Some(px) = work.nearest_idx(strip(i)).and_then(|at| work.rgb.get(at))
-                && luma_of(*px) as f32 >= bright
-            {
-                add_colour(&mut sum, *px);
+        for &px in pixels.iter().take(seen) {
+            if luma_of(px) as f32 >= bright {
+                add_colour(&mut sum, px);
             }
         }
         let like_paper = (level - paper).abs() <= BORDER_PAPER_LUMA * paper
