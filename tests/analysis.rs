@@ -312,6 +312,15 @@ fn a_card_in_a_dark_noisy_frame_is_found_and_fails_exposure_only() {
             truth.corners
         );
         assert!(!report.check(CheckId::Exposure).pass, "seed {seed}");
+        // Sharpness that cannot be read in the dark asks for light, not for stillness.
+        let focus = report.check(CheckId::Focus);
+        if focus.value.is_none() {
+            assert_eq!(
+                focus.hint,
+                Some(idshot::hints::Hint::TooDark),
+                "seed {seed}"
+            );
+        }
         found += 1;
     }
     assert!(found >= 5, "found {found} of {}", seeds.count());

@@ -250,6 +250,13 @@ impl Analyzer {
         } else {
             Check::passed(CheckId::Exposure, Some(light.luma_mean))
         };
+        // Sharpness that cannot be read in a frame too dark to read it in is the light's fault:
+        // the person is told to find light, not to hold still.
+        let focus = if focus.value.is_none() && exposure.hint == Some(Hint::TooDark) {
+            Check::failed(CheckId::Focus, None, Hint::TooDark)
+        } else {
+            focus
+        };
 
         let document = DocumentFound {
             quad,
