@@ -532,9 +532,7 @@ fn far_outside(p: (f32, f32), work: &WorkImage) -> bool {
 /// is the page in its booklet, not two background lines, and does not count.
 fn run_on_sides(lines: &[Line], cand: &Candidate) -> u8 {
     let c = cand.corners;
-    // Sides in cyclic order, as in collect_candidates: side k runs from corner k - 1 to corner k,
-    // a (p3->p0), c (p0->p1), b (p1->p2), d (p2->p3).
-    let ends = [(c[3], c[0]), (c[0], c[1]), (c[1], c[2]), (c[2], c[3])];
+    let ends = side_ends(&c);
     // Per side, whether its edge runs on past its start and its end corner (None: not seen).
     let mut past: [[Option<bool>; 2]; 4] = [[None; 2]; 4];
     for ((&k, (p, q)), verdict) in cand.lines.iter().zip(ends).zip(past.iter_mut()) {
@@ -680,10 +678,7 @@ fn rim_sides(work: &WorkImage, c: &[(f32, f32); 4], paper: f32) -> u8 {
         .map(|i| distance(c[i], c[(i + 1) % 4]))
         .fold(0.0f32, f32::max);
     let inset = (RIM_PROBE_FRAC * longest).max(RIM_PROBE_MIN_PX);
-    let centre = (
-        c.iter().map(|p| p.0).sum::<f32>() / 4.0,
-        c.iter().map(|p| p.1).sum::<f32>() / 4.0,
-    );
+    let centre = centre_of(c);
     let dark_level = RIM_DARK_RATIO * paper;
     let mut count = 0;
     for i in 0..4 {
@@ -713,12 +708,8 @@ fn rim_sides(work: &WorkImage, c: &[(f32, f32); 4], paper: f32) -> u8 {
 fn unlikely_borders(work: &WorkImage, lines: &[Line], cand: &Candidate, paper: f32) -> u8 {
     let c = &cand.corners;
     let inside = paper_colour(work, c, BORDER_PAPER_BRIGHT * paper);
-    let centre = (
-        c.iter().map(|p| p.0).sum::<f32>() / 4.0,
-        c.iter().map(|p| p.1).sum::<f32>() / 4.0,
-    );
-    // Sides in cyclic order, as in collect_candidates.
-    let ends = [(c[3], c[0]), (c[0], c[1]), (c[1], c[2]), (c[2], c[3])];
+    let centre = centre_of(c);
+    let ends = side_ends(c);
     let mut lumas = [0u8; BORDER_STRIP_SAMPLES];
     let mut count = 0;
     for (&k, (a, b)) in cand.lines.iter().zip(ends) {
@@ -803,6 +794,20 @@ fn chroma_distance(a: [f32; 3], b: [f32; 3]) -> f32 {
     };
     let ((ar, ag), (br, bg)) = (share(a), share(b));
     (ar - br).abs().max((ag - bg).abs())
+}
+
+/// The end points of a candidate's sides in the order of its lines (collect_candidates' cyclic
+/// order): side k runs from corner k - 1 to corner k, a (p3->p0), c (p0->p1), b (p1->p2), d (p2->p3).
+fn side_ends(c: &[(f32, f32); 4]) -> [((f32, f32), (f32, f32)); 4] {
+    [(c[3], c[0]), (c[0], c[1]), (c[1], c[2]), (c[2], c[3])]
+}
+
+/// The mean of an outline's corners.
+fn centre_of(c: &[(f32, f32); 4]) -> (f32, f32) {
+    (
+        c.iter().map(|p| p.0).sum::<f32>() / 4.0,
+        c.iter().map(|p| p.1).sum::<f32>() / 4.0,
+    )
 }
 
 /// The unit normal of the side from `a` to `b`, turned toward `centre`.
