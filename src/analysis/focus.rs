@@ -36,6 +36,11 @@ const LEVEL_FLATNESS: f32 = 0.25;
 const BINS_PER_PX: f32 = 4.0;
 /// Segments per side: each gives its own estimate, so a finger or glare spoils only one.
 const SEGMENTS: usize = 3;
+/// The edge's 0.5 crossing is looked for this far either side of the outline, in pixels. The
+/// outline can sit a few pixels off the edge whose blur is read: on a small passport page the
+/// refined side may follow the booklet cover's edge just outside the page (f0034: 4-5 px off on
+/// two sides at 4.5 px/mm). Further out, print near the edge would be taken for it.
+const CROSSING_REACH_PX: f32 = 3.0;
 /// The least step between the two sides of an edge, in grey levels, for a segment to count.
 const MIN_EDGE_CONTRAST: f32 = 14.0;
 /// The most positions sampled along one segment (caps the cost on 4K frames).
@@ -302,7 +307,7 @@ impl FocusProbe {
         // The transition: the 0.5 crossing nearest the fitted edge, extended while the profile
         // stays inside 0.1..0.9. Printed detail or background texture further out is not edge.
         let centre = (radius * BINS_PER_PX) as usize;
-        let reach = (2.0 * BINS_PER_PX) as usize;
+        let reach = (CROSSING_REACH_PX * BINS_PER_PX) as usize;
         let crossing = (0..=reach)
             .flat_map(|d| [centre.saturating_sub(d), centre + d])
             .find(|&i| matches!((at(i), at(i + 1)), (Some(a), Some(b)) if a <= 0.5 && b > 0.5))?;
@@ -572,6 +577,27 @@ mod tests {
             let blur = read_blur(&img, &quad, [false; 4]);
             assert!(near(blur.sigma_px, sigma), "sigma {sigma}: {blur:?}");
         }
+    }
+
+    /// An outline a few pixels outside the edges it follows (a passport page refined onto its
+    /// cover's edge) still reads their blur; one well beyond CROSSING_REACH_PX reads nothing.
+    #[test]
+    fn an_outline_a_little_off_its_edges_still_reads_their_blur() {
+        const SIGMA: f32 = 1.2;
+        let (img, quad) = blurred_rect(SIGMA);
+        let grown = |by: f32| {
+            let [a, b, c, d] = quad.0;
+            Quad([
+                Point::new(a.x - by, a.y - by),
+                Point::new(b.x + by, b.y - by),
+                Point::new(c.x + by, c.y + by),
+                Point::new(d.x - by, d.y + by),
+            ])
+        };
+        let blur = read_blur(&img, &grown(2.6), [false; 4]);
+        assert!(near(blur.sigma_px, SIGMA), "{blur:?}");
+        let far_off = FocusProbe::default().measure(&img, &grown(6.0), [false; 4], 12.0);
+        assert_eq!(far_off, None);
     }
 
     /// A light card on green, as JPEG stores it: luma blurred by 0.8 px, the colour difference by
