@@ -553,3 +553,51 @@ fn a_card_running_off_the_frame_is_outlined_by_its_sides_in_view() {
     // on most backgrounds and one card was ready.
     assert!(right >= 14, "outlined {right} of {total}");
 }
+
+/// A card held off to a corner of the frame at enough resolution (about 9 px/mm): it is told to
+/// bring its corners into view, never to come closer. Its visible part can have a passport page's
+/// aspect; read at a passport's size it would seem too far.
+#[test]
+fn a_card_running_off_a_corner_is_not_told_to_come_closer() {
+    use idshot::hints::Hint;
+    use idshot::scene::Background;
+    let mut judged = 0;
+    for (background, center) in [
+        (Background::Plain([40, 40, 45]), (0.78, 0.7)),
+        (Background::Gradient, (0.22, 0.7)),
+        (Background::Desk, (0.78, 0.3)),
+        (Background::Wood, (0.22, 0.3)),
+    ] {
+        for seed in 1..=3u64 {
+            let (report, truth) = verdict(&SceneSpec {
+                seed,
+                background: background.clone(),
+                placement: idshot::scene::Placement::Pose {
+                    center,
+                    fill: 0.62,
+                    pitch_deg: 0.0,
+                    yaw_deg: 0.0,
+                    roll_deg: -4.0,
+                    hfov_deg: idshot::scene::DEFAULT_HFOV_DEG,
+                },
+                ..SceneSpec::default()
+            });
+            let Some(distance) = report.checks.iter().find(|c| c.id == CheckId::Distance) else {
+                continue;
+            };
+            // Only where its sides in view are found: an inner box's outline is another matter.
+            let outlined = report
+                .document
+                .is_some_and(|d| d.quad.overlap_in_frame(&truth.corners, 1280, 720, 160) >= 0.9);
+            if outlined {
+                judged += 1;
+                assert_ne!(
+                    distance.hint,
+                    Some(Hint::MoveCloser),
+                    "{background:?} seed {seed}: {report:?}"
+                );
+            }
+        }
+    }
+    assert!(judged >= 6, "{judged} of 12 outlined");
+}

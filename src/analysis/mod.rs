@@ -178,12 +178,21 @@ impl Analyzer {
         let projected = quad.area() / (fw * fh);
         m.fill = Some(fill);
         m.ppmm = Some(ppmm);
-        let distance = if ppmm < spec.ppmm_min
+        // A document running off the frame shows neither its whole size nor, by its aspect, its
+        // kind: its resolution is judged at the smaller document's size (the higher reading), so
+        // it is not told to come closer on a guess; it has to come fully into view first anyway.
+        let cut_off = loc.border_sides.iter().any(|&b| b);
+        let ppmm_at_least = if cut_off && spec.kind == KindChoice::Auto {
+            pose::pixels_per_mm(&quad, DocKind::Id1.size_mm()).map_or(ppmm, |p| p.max(ppmm))
+        } else {
+            ppmm
+        };
+        let distance = if ppmm_at_least < spec.ppmm_min
             && !spec.resolution_suffices(loc.kind, frame.width(), frame.height())
         {
             // Closer would cut off a corner before the print got sharp enough to read.
             Check::failed(CheckId::Distance, Some(fill), Hint::ResolutionTooLow)
-        } else if fill < spec.fill_min || ppmm < spec.ppmm_min {
+        } else if fill < spec.fill_min || ppmm_at_least < spec.ppmm_min {
             Check::failed(CheckId::Distance, Some(fill), Hint::MoveCloser)
         } else if fill > spec.fill_max || projected > spec.fill_max {
             Check::failed(CheckId::Distance, Some(fill), Hint::MoveBack)
