@@ -24,6 +24,19 @@ fn centred(fill: f32, pitch_deg: f32) -> idshot::scene::Placement {
     }
 }
 
+/// A card facing the camera at `center` (frame fractions), `fill` of the frame's width, rolled by
+/// `roll_deg`.
+fn held_at(center: (f32, f32), fill: f32, roll_deg: f32) -> idshot::scene::Placement {
+    idshot::scene::Placement::Pose {
+        center,
+        fill,
+        pitch_deg: 0.0,
+        yaw_deg: 0.0,
+        roll_deg,
+        hfov_deg: idshot::scene::DEFAULT_HFOV_DEG,
+    }
+}
+
 fn max_corner_error(a: &Quad, b: &Quad) -> f32 {
     a.0.iter()
         .zip(b.0.iter())
@@ -393,14 +406,7 @@ fn a_passport_open_in_its_booklet_is_outlined_by_its_data_page() {
             seed,
             background: idshot::scene::Background::Foliage,
             booklet: true,
-            placement: idshot::scene::Placement::Pose {
-                center: (0.5, 0.6),
-                fill: 0.55,
-                pitch_deg: 0.0,
-                yaw_deg: 0.0,
-                roll_deg: 4.0 - seed as f32,
-                hfov_deg: idshot::scene::DEFAULT_HFOV_DEG,
-            },
+            placement: held_at((0.5, 0.6), 0.55, 4.0 - seed as f32),
             ..SceneSpec::default()
         };
         let scene = render(&spec);
@@ -528,14 +534,7 @@ fn a_card_running_off_the_frame_is_outlined_by_its_sides_in_view() {
             let (report, truth) = verdict(&SceneSpec {
                 seed,
                 background: background.clone(),
-                placement: idshot::scene::Placement::Pose {
-                    center,
-                    fill: 0.85,
-                    pitch_deg: 0.0,
-                    yaw_deg: 0.0,
-                    roll_deg: 2.0,
-                    hfov_deg: idshot::scene::DEFAULT_HFOV_DEG,
-                },
+                placement: held_at(center, 0.85, 2.0),
                 ..SceneSpec::default()
             });
             assert!(
@@ -572,14 +571,7 @@ fn a_card_running_off_a_corner_is_not_told_to_come_closer() {
             let (report, truth) = verdict(&SceneSpec {
                 seed,
                 background: background.clone(),
-                placement: idshot::scene::Placement::Pose {
-                    center,
-                    fill: 0.62,
-                    pitch_deg: 0.0,
-                    yaw_deg: 0.0,
-                    roll_deg: -4.0,
-                    hfov_deg: idshot::scene::DEFAULT_HFOV_DEG,
-                },
+                placement: held_at(center, 0.62, -4.0),
                 ..SceneSpec::default()
             });
             let Some(distance) = report.checks.iter().find(|c| c.id == CheckId::Distance) else {
