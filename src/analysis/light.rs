@@ -6,7 +6,9 @@ use super::report::Region;
 use super::work::{WorkImage, luma_of};
 
 /// Working pixels are box averages, so a clipped highlight reads a little under the full-resolution
-/// clip level at its rim; this many levels of slack count the rim too.
+/// clip level at its rim; this many levels of slack count the rim too: a pixel within the slack
+/// right beside a clipped one. White paper a few levels under the clip level is not glare (f0087,
+/// a passport page at 244-249 in a 640x480 frame, had 0.8% of its page counted).
 const AVERAGING_SLACK: u8 = 6;
 /// A document whose median luma is this bright is overexposed: its clipping is an exposure fault,
 /// not a glare patch, and the person is told to find softer light rather than to tilt the card.
@@ -117,20 +119,16 @@ impl LightProbe {
         }
         let median = percentile(&histogram, count, 0.5);
         let overexposed = median >= OVEREXPOSED_MEDIAN;
-        let glare_frac = if overexposed {
-            0.0
-        } else {
-            clipped as f32 / count as f32
-        };
         let clipped_frac = if overexposed {
             (clipped + black) as f32
         } else {
             black as f32
         } / count as f32;
-        let glare_regions = if overexposed {
-            Vec::new()
+        let (glare_frac, glare_regions) = if overexposed {
+            (0.0, Vec::new())
         } else {
-            self.regions(work, (x0, y0, bw, bh), count)
+            let (glare, regions) = self.patches(work, (x0, y0, bw, bh), count, glare_level);
+            (glare as f32 / count as f32, regions)
         };
         Some(Light {
             glare_frac,
@@ -143,13 +141,17 @@ impl LightProbe {
         })
     }
 
-    /// Bounding boxes (full-resolution) of the connected clipped patches.
-    fn regions(
+    /// Glare in the connected patches of near-clipped pixels: the pixels that clip (reach
+    /// `glare_level`) or lie right beside one, in all, and the bounding boxes (full-resolution)
+    /// of each patch's glare where it is large enough to show.
+    fn patches(
         &mut self,
         work: &WorkImage,
         (x0, y0, bw, bh): (usize, usize, usize, usize),
         count: u32,
-    ) -> Vec<Region> {
+        glare_level: u8,
+    ) -> (u32, Vec<Region>) {
+        let mut glare = 0;
         let mut out = Vec::new();
         let min_px = (MIN_REGION_FRAC * count as f32).max(2.0) as u32;
         let mut next = 2u32;
@@ -164,16 +166,34 @@ impl LightProbe {
             *label = next;
             self.stack.clear();
             self.stack.push(start);
-            let (mut minx, mut miny, mut maxx, mut maxy, mut n) =
+            let (mut minx, mut miny, mut maxx, mut maxy, mut glare_here) =
                 (usize::MAX, usize::MAX, 0, 0, 0u32);
             while let Some(i) = self.stack.pop() {
                 let i = i as usize;
                 let (x, y) = (i % bw, i / bw);
-                n += 1;
-                minx = minx.min(x);
-                miny = miny.min(y);
-                maxx = maxx.max(x);
-                maxy = maxy.max(y);
+                // Clipped, or within the slack right beside a clipped pixel (its rim).
+                let clipped_at = |(x, y): (usize, usize)| {
+                    work.rgb
+                        .get(work.idx(x0 + x, y0 + y))
+                        .is_some_and(|px| px.iter().all(|&c| c >= glare_level))
+                };
+                let around = [
+                    (x, y),
+                    (x.wrapping_sub(1), y),
+                    (x + 1, y),
+                    (x, y.wrapping_sub(1)),
+                    (x, y + 1),
+                ];
+                if around
+                    .into_iter()
+                    .any(|(ax, ay)| ax < bw && ay < bh && clipped_at((ax, ay)))
+                {
+                    glare_here += 1;
+                    minx = minx.min(x);
+                    miny = miny.min(y);
+                    maxx = maxx.max(x);
+                    maxy = maxy.max(y);
+                }
                 let neighbours = [
                     (x > 0).then(|| i - 1),
                     (x + 1 < bw).then(|| i + 1),
@@ -190,7 +210,8 @@ impl LightProbe {
                 }
             }
             next += 1;
-            if n >= min_px {
+            glare += glare_here;
+            if glare_here >= min_px {
                 let (ax, ay) = work.to_full((x0 + minx) as f32 - 0.5, (y0 + miny) as f32 - 0.5);
                 let (bx, by) = work.to_full((x0 + maxx) as f32 + 0.5, (y0 + maxy) as f32 + 0.5);
                 out.push(Region {
@@ -199,7 +220,7 @@ impl LightProbe {
                 });
             }
         }
-        out
+        (glare, out)
     }
 }
 
@@ -256,4 +277,49 @@ fn percentile(histogram: &[u32; 256], count: u32, q: f32) -> u8 {
         }
     }
     255
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::RgbImage;
+
+    const CLIP: u8 = 250;
+
+    /// The glare measured on a page (x 60..260, y 40..200) on a dark 320x240 frame, at full
+    /// resolution: its left 60% grey, the rest white of `white` level, with a clipped
+    /// square of `spot` pixels in the white.
+    fn glare_on(white: u8, spot: u32) -> f32 {
+        let frame = RgbImage::from_fn(320, 240, |x, y| {
+            let on_page = (60..260).contains(&x) && (40..200).contains(&y);
+            let on_spot = spot > 0 && x.abs_diff(210) <= spot / 2 && y.abs_diff(120) <= spot / 2;
+            let v = match (on_page, on_spot, x < 180) {
+                (false, _, _) => 30,
+                (true, true, _) => 255,
+                (true, false, true) => 170,
+                (true, false, false) => white,
+            };
+            image::Rgb([v, v, v])
+        });
+        let mut work = WorkImage::default();
+        work.rebuild(&frame, 320);
+        let page = Quad([
+            Point::new(60.0, 40.0),
+            Point::new(259.0, 40.0),
+            Point::new(259.0, 199.0),
+            Point::new(60.0, 199.0),
+        ]);
+        LightProbe::default()
+            .measure(&work, &page, CLIP)
+            .map_or(f32::NAN, |light| light.glare_frac)
+    }
+
+    #[test]
+    fn paper_just_under_the_clip_level_is_not_glare_and_a_spot_counts_with_its_rim_only() {
+        assert_eq!(glare_on(CLIP - 3, 0), 0.0);
+        // A 21 px square and its one-pixel rim: 525 of the page's 32000 pixels, not the whole
+        // white part around it.
+        let spot = glare_on(CLIP - 3, 20);
+        assert!((0.012..0.02).contains(&spot), "{spot}");
+    }
 }
