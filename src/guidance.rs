@@ -263,6 +263,12 @@ impl Guide {
             wanted_hint(report, &blockers)
         };
         let hint = self.choose_hint(wanted, &blockers, t_secs);
+        // The hysteresis keeps a fixed hint up for a moment in case its fault comes back; once
+        // everything passes and the hold has begun, it is not shown beside the hold ("Move your
+        // finger off the corner" in green, beside a checklist that is all OK).
+        let hint = hint.filter(|&h| {
+            !matches!(phase, Phase::Holding { .. }) || hint_still_applies(h, &blockers)
+        });
 
         let stuck =
             armed && capture.is_none() && t_secs - self.attempt_start >= self.spec.stuck_secs;

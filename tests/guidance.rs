@@ -359,3 +359,22 @@ fn same_reports_give_the_same_decisions() {
     let b = run(&mut Guide::default(), 0, &reports);
     assert_eq!(a, b);
 }
+
+/// The moment the last fault is fixed and the hold begins, the fixed hint is not shown beside the
+/// hold: a person holding a good card still is not told to move a finger that is gone.
+#[test]
+fn a_fixed_hint_is_not_shown_while_holding() {
+    let mut guide = Guide::default();
+    let covered = report(0.0, &[(CheckId::Corners, Hint::CornerCovered)], 0.05);
+    let gs = run(&mut guide, 0, &vec![covered; 30]);
+    assert_eq!(gs.last().and_then(|g| g.hint), Some(Hint::CornerCovered));
+    let gs = run(&mut guide, 30, &vec![good(0.05); 20]);
+    let holding: Vec<_> = gs
+        .iter()
+        .filter(|g| matches!(g.phase, Phase::Holding { .. }))
+        .collect();
+    assert!(!holding.is_empty(), "never held");
+    for g in holding {
+        assert_eq!(g.hint, None, "{g:?}");
+    }
+}
