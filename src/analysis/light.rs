@@ -100,7 +100,7 @@ impl LightProbe {
                 }
             }
             for (k, (px, mark)) in pixels.iter().zip(marks.iter_mut()).enumerate() {
-                if px.iter().all(|&c| c >= level) {
+                if clips(*px, level) {
                     clipped += 1;
                     // Mark for connected components (1 = clipped, unlabelled).
                     *mark = 1;
@@ -155,6 +155,11 @@ impl LightProbe {
         let mut out = Vec::new();
         let min_px = (MIN_REGION_FRAC * count as f32).max(2.0) as u32;
         let mut next = 2u32;
+        let clipped_at = |(x, y): (usize, usize)| {
+            work.rgb
+                .get(work.idx(x0 + x, y0 + y))
+                .is_some_and(|&px| clips(px, glare_level))
+        };
         // The clipped pixels in order: the first of each patch not yet labelled starts it.
         for &start in &self.clipped_at {
             let Some(label) = self.labels.get_mut(start as usize) else {
@@ -172,11 +177,6 @@ impl LightProbe {
                 let i = i as usize;
                 let (x, y) = (i % bw, i / bw);
                 // Clipped, or within the slack right beside a clipped pixel (its rim).
-                let clipped_at = |(x, y): (usize, usize)| {
-                    work.rgb
-                        .get(work.idx(x0 + x, y0 + y))
-                        .is_some_and(|px| px.iter().all(|&c| c >= glare_level))
-                };
                 let around = [
                     (x, y),
                     (x.wrapping_sub(1), y),
@@ -246,7 +246,7 @@ fn evenness(work: &WorkImage, quad: &Quad, glare_level: u8) -> f32 {
                     else {
                         continue;
                     };
-                    if px.iter().all(|&ch| ch >= glare_level) {
+                    if clips(px, glare_level) {
                         continue;
                     }
                     s += luma_of(px) as u32;
@@ -265,6 +265,11 @@ fn evenness(work: &WorkImage, quad: &Quad, glare_level: u8) -> f32 {
     } else {
         (min / max).clamp(0.0, 1.0)
     }
+}
+
+/// Whether a pixel is clipped at `level`: its darkest channel reaches it.
+fn clips(px: [u8; 3], level: u8) -> bool {
+    px.iter().all(|&c| c >= level)
 }
 
 fn percentile(histogram: &[u32; 256], count: u32, q: f32) -> u8 {
