@@ -34,7 +34,7 @@ const ORIENTATION_BUCKET_DEG: usize = 10;
 const BUCKETS: usize = ANGLE_BINS / ORIENTATION_BUCKET_DEG;
 /// Lines kept per orientation bucket. Wood grain gives a dozen long lines in one bucket, each
 /// longer than a far card's side in it, which then came eleventh at 10 (far cards on wood: 77%
-/// outlined at 10, 81% at 14; at 20 the grain's own outlines won on two dev frames).
+/// outlined at 10, 81% at 14; from 16 a dev frame's card at the confidence bar, f0070, is lost).
 const MAX_PER_ORIENTATION: usize = 14;
 /// Hough peaks examined before ranking by unbroken run.
 const HOUGH_PEAKS: usize = 200;
