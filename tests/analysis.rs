@@ -589,6 +589,73 @@ fn a_card_running_off_the_frame_is_outlined_by_its_sides_in_view() {
     assert!(right >= 14, "outlined {right} of {total}");
 }
 
+/// Documents pushed off the frame (scenes from the cut-off audit, where each was ready): the
+/// outline closed on a box printed on the document (a photo's edges, a panel's rule) with two of
+/// the document's own sides, which has the right shape and every corner in view. The document's
+/// paper runs on past the printed side, so its corners are not these: never ready.
+#[test]
+fn a_box_printed_on_a_cut_off_document_is_not_taken_for_the_document() {
+    use idshot::analysis::DocKind;
+    use idshot::hints::Hint;
+    use idshot::scene::{Background, DEFAULT_HFOV_DEG, Placement};
+    let pushed_off =
+        |kind, seed, background, center, fill, (pitch_deg, yaw_deg, roll_deg), noise| SceneSpec {
+            width: 1920,
+            height: 1080,
+            kind,
+            seed,
+            background,
+            placement: Placement::Pose {
+                center,
+                fill,
+                pitch_deg,
+                yaw_deg,
+                roll_deg,
+                hfov_deg: DEFAULT_HFOV_DEG,
+            },
+            noise,
+            ..SceneSpec::default()
+        };
+    for spec in [
+        pushed_off(
+            DocKind::Id1,
+            24057,
+            Background::Gradient,
+            (0.3317, 0.5),
+            0.7997,
+            (-1.682, 5.387, -3.926),
+            1.862,
+        ),
+        pushed_off(
+            DocKind::Td3,
+            186246,
+            Background::Desk,
+            (0.31, 0.5),
+            0.9257,
+            (-3.476, 0.353, -3.991),
+            1.624,
+        ),
+        pushed_off(
+            DocKind::Id1,
+            132183,
+            Background::Dark,
+            (0.3074, 0.6752),
+            0.8697,
+            (-0.438, -1.779, 2.282),
+            1.994,
+        ),
+    ] {
+        let (report, _) = verdict(&spec);
+        assert!(!report.ready, "ready on a cut-off document: {spec:?}");
+        let corners = report.checks.iter().find(|c| c.id == CheckId::Corners);
+        assert_eq!(
+            corners.map(|c| (c.pass, c.hint)),
+            Some((false, Some(Hint::CornersOutside))),
+            "{spec:?}"
+        );
+    }
+}
+
 /// A card held off to a corner of the frame at enough resolution (about 9 px/mm): it is told to
 /// bring its corners into view, never to come closer. Its visible part can have a passport page's
 /// aspect; read at a passport's size it would seem too far.

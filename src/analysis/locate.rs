@@ -92,6 +92,23 @@ const BORDER_STRIP_INSET_PX: f32 = 2.0;
 const BORDER_PAPER_LUMA: f32 = 0.2;
 const BORDER_PAPER_BRIGHT: f32 = 0.85;
 const BORDER_CHROMA: f32 = 0.03;
+/// A side with the outline's own paper just beyond it is no edge of the document but a line
+/// printed on it (a photo's edge, a panel's rule): the document runs on past the side, and its
+/// real corners are elsewhere, often out of the frame. At PAPER_BEYOND_PROBE_PX either side of the
+/// side (BORDER_STRIP_SAMPLES points), the outside's upper quartile is within PAPER_BEYOND_LUMA of
+/// the paper's level, its paper-bright colour within PAPER_BEYOND_CHROMA of the inside's, and the
+/// median step from inside to outside, over pairs both paper-bright, within PAPER_BEYOND_STEP of
+/// the paper's level. A pale card on a pale desk keeps a step of 2-8% the whole way along; paper
+/// continuing has none (cut-off audit scenes: steps of 0-1%).
+const PAPER_BEYOND_PROBE_PX: f32 = 3.0;
+const PAPER_BEYOND_LUMA: f32 = 0.05;
+const PAPER_BEYOND_CHROMA: f32 = 0.01;
+const PAPER_BEYOND_STEP: f32 = 0.015;
+/// Fewer samples than this (a side mostly off the frame, ink all along it) decide nothing.
+const PAPER_BEYOND_MIN_SAMPLES: usize = 8;
+/// Paper this bright is clipped white: the desk beside it clips too, and neither colour nor step
+/// is left to compare.
+const PAPER_BEYOND_MAX_LEVEL: f32 = 235.0;
 /// The inside's paper colour is sampled on this grid, inset by this share of each side.
 const PAPER_COLOUR_GRID: usize = 12;
 const PAPER_COLOUR_INSET: f32 = 0.1;
@@ -114,6 +131,9 @@ pub struct Located {
     pub border_sides: [bool; 4],
     /// Printed detail inside the outline: the share of edge pixels ([`interior_detail`]).
     pub detail: f32,
+    /// Sides with the document's own paper just beyond them ([`paper_beyond_sides`]): the outline
+    /// is of something printed on a larger document, whose corners are not these.
+    pub paper_beyond_sides: u8,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -130,6 +150,8 @@ struct Candidate {
     run_on_sides: u8,
     rim_sides: u8,
     unlikely_borders: u8,
+    /// The paper's luma from the content test (shortlist only).
+    paper: f32,
 }
 
 /// The locator's reusable state.
@@ -188,7 +210,18 @@ impl Locator {
         let best = self.pick(work)?;
         let refined = refine(frame, work, &self.lines, &best);
         let detail = interior_detail(work, &best.corners);
-        finish(frame, &self.lines, &best, refined, kind, detail)
+        let border = |k: usize| self.lines.get(k).is_some_and(|l| l.border);
+        let paper_beyond =
+            paper_beyond_sides(work, &best.corners, best.lines.map(border), best.paper);
+        finish(
+            frame,
+            &self.lines,
+            &best,
+            refined,
+            kind,
+            detail,
+            paper_beyond,
+        )
     }
 
     fn collect_pairs(&mut self, work: &WorkImage) {
@@ -373,6 +406,7 @@ impl Locator {
             run_on_sides: 0,
             rim_sides: 0,
             unlikely_borders: 0,
+            paper: 0.0,
         })
     }
 
@@ -389,6 +423,7 @@ impl Locator {
             cand.run_on_sides = run_on_sides(&self.lines, cand);
             cand.rim_sides = rim_sides(work, &cand.corners, paper);
             cand.unlikely_borders = unlikely_borders(work, &self.lines, cand, paper);
+            cand.paper = paper;
             cand.score *= content;
             cand.confidence *= content;
         }
@@ -777,6 +812,78 @@ fn unlikely_borders(work: &WorkImage, lines: &[Line], cand: &Candidate, paper: f
     count
 }
 
+/// How many sides of the outline `c` (each flagged in `border` when a frame border, in the order of
+/// [`side_ends`]) have the outline's paper, of luma `paper`, just beyond them (see
+/// PAPER_BEYOND_PROBE_PX).
+fn paper_beyond_sides(work: &WorkImage, c: &[(f32, f32); 4], border: [bool; 4], paper: f32) -> u8 {
+    if paper >= PAPER_BEYOND_MAX_LEVEL || paper <= 0.0 {
+        return 0;
+    }
+    let bright = BORDER_PAPER_BRIGHT * paper;
+    let inside_colour = paper_colour(work, c, bright);
+    let centre = centre_of(c);
+    let mut count = 0;
+    for (is_border, (a, b)) in border.into_iter().zip(side_ends(c)) {
+        if is_border {
+            continue;
+        }
+        let normal = inward_normal(a, b, centre);
+        let (mut outside, mut steps) = ([0u8; BORDER_STRIP_SAMPLES], [0f32; BORDER_STRIP_SAMPLES]);
+        let (mut seen, mut paired) = (0, 0);
+        let mut colour = [0f32; 3];
+        for i in 0..BORDER_STRIP_SAMPLES {
+            let p = lerp(
+                a,
+                b,
+                0.1 + 0.8 * (i as f32 + 0.5) / BORDER_STRIP_SAMPLES as f32,
+            );
+            let probe = |sign: f32| {
+                let at = (
+                    p.0 + sign * PAPER_BEYOND_PROBE_PX * normal.0,
+                    p.1 + sign * PAPER_BEYOND_PROBE_PX * normal.1,
+                );
+                work.nearest_idx(at).and_then(|k| work.rgb.get(k)).copied()
+            };
+            let (Some(out), inner) = (probe(-1.0), probe(1.0)) else {
+                continue;
+            };
+            let out_luma = luma_of(out);
+            if let Some(slot) = outside.get_mut(seen) {
+                *slot = out_luma;
+                seen += 1;
+            }
+            if out_luma as f32 >= bright {
+                add_colour(&mut colour, out);
+                if let Some(in_luma) = inner.map(luma_of).filter(|&l| l as f32 >= bright)
+                    && let Some(slot) = steps.get_mut(paired)
+                {
+                    *slot = (out_luma as f32 - in_luma as f32) / paper;
+                    paired += 1;
+                }
+            }
+        }
+        let (Some(outside), Some(steps)) = (
+            outside
+                .get_mut(..seen)
+                .filter(|o| o.len() >= PAPER_BEYOND_MIN_SAMPLES),
+            steps
+                .get_mut(..paired)
+                .filter(|s| s.len() >= PAPER_BEYOND_MIN_SAMPLES),
+        ) else {
+            continue;
+        };
+        let quartile = outside.len() * 3 / 4;
+        let level = *outside.select_nth_unstable(quartile).1 as f32;
+        let half = steps.len() / 2;
+        let step = *steps.select_nth_unstable_by(half, f32::total_cmp).1;
+        let paper_beyond = (level / paper - 1.0).abs() <= PAPER_BEYOND_LUMA
+            && chroma_distance(colour, inside_colour) <= PAPER_BEYOND_CHROMA
+            && step.abs() <= PAPER_BEYOND_STEP;
+        count += u8::from(paper_beyond);
+    }
+    count
+}
+
 /// Summed colour of the samples at least `bright` in luma, on a grid inside the outline `c`.
 fn paper_colour(work: &WorkImage, c: &[(f32, f32); 4], bright: f32) -> [f32; 3] {
     let mut sum = [0f32; 3];
@@ -1096,6 +1203,7 @@ fn finish(
     corners: [(f64, f64); 4],
     kind: KindChoice,
     detail: f32,
+    paper_beyond_sides: u8,
 ) -> Option<Located> {
     let (fw, fh) = (frame.width(), frame.height());
     // Clockwise on screen (y down).
@@ -1162,6 +1270,7 @@ fn finish(
         pose,
         border_sides,
         detail,
+        paper_beyond_sides,
     })
 }
 
@@ -1180,7 +1289,43 @@ mod tests {
             run_on_sides: 0,
             rim_sides: 0,
             unlikely_borders: 0,
+            paper: 0.0,
         }
+    }
+
+    /// A pale card (paper luma ~196) on a desk 8% darker, with a thin rule printed down it at
+    /// x = 300. The card's own outline has the desk beyond every side; the box the rule closes
+    /// with the card's other sides has the card's paper beyond the rule.
+    #[test]
+    fn paper_beyond_a_side_marks_a_printed_rule_not_the_card_edge() {
+        let (paper, desk) = ([200u8, 195, 190], [184u8, 179, 175]);
+        let frame = RgbImage::from_fn(640, 360, |x, y| {
+            // A faint deterministic speckle, as sensor noise.
+            let speckle = ((x * 7 + y * 13) % 5) as u8;
+            let on_card = (160..600).contains(&x) && (40..320).contains(&y);
+            let base = match (on_card, x == 300) {
+                (true, true) => [60, 60, 70],
+                (true, false) => paper,
+                (false, _) => desk,
+            };
+            image::Rgb(base.map(|v| v.saturating_sub(speckle)))
+        });
+        let mut work = WorkImage::default();
+        work.rebuild(&frame, 640);
+        let level = 194.0;
+        let no_border = [false; 4];
+        let card = [(160.0, 40.0), (599.0, 40.0), (599.0, 319.0), (160.0, 319.0)];
+        assert_eq!(paper_beyond_sides(&work, &card, no_border, level), 0);
+        let printed_box = [(301.0, 40.0), (599.0, 40.0), (599.0, 319.0), (301.0, 319.0)];
+        assert_eq!(paper_beyond_sides(&work, &printed_box, no_border, level), 1);
+        // The same box closed by a frame border on its left is not judged on that side.
+        let closed_by_border = [true, false, false, false];
+        assert_eq!(
+            paper_beyond_sides(&work, &printed_box, closed_by_border, level),
+            0
+        );
+        // Clipped white paper has nothing left to compare.
+        assert_eq!(paper_beyond_sides(&work, &printed_box, no_border, 250.0), 0);
     }
 
     #[test]

@@ -169,6 +169,10 @@ impl Analyzer {
             Check::failed(CheckId::Corners, Some(margin), Hint::CornersOutside)
         } else if covered != 0 {
             Check::failed(CheckId::Corners, Some(margin), Hint::CornerCovered)
+        } else if loc.paper_beyond_sides > 0 {
+            // The outline is of something printed on the document, which runs on past it: its
+            // real corners are elsewhere, most often out of the frame.
+            Check::failed(CheckId::Corners, Some(margin), Hint::CornersOutside)
         } else {
             Check::passed(CheckId::Corners, Some(margin))
         };
