@@ -689,8 +689,7 @@ fn content_factor(work: &WorkImage, c: &[(f32, f32); 4], lumas: &mut Vec<u8>) ->
         return (CONTENT_FLOOR, 0.0);
     }
     // The paper is the upper quartile; the ink count below does not depend on the order.
-    let quartile = lumas.len() * 3 / 4;
-    let paper = *lumas.select_nth_unstable(quartile).1 as f32;
+    let paper = upper_quartile(lumas);
     let ink_level = INK_RATIO * paper - INK_MARGIN.min(INK_MARGIN_OF_PAPER * paper);
     let ink = lumas.iter().filter(|&&l| (l as f32) < ink_level).count() as f32 / lumas.len() as f32;
     (
@@ -768,17 +767,7 @@ fn unlikely_borders(work: &WorkImage, lines: &[Line], cand: &Candidate, paper: f
             continue;
         }
         let normal = inward_normal(a, b, centre);
-        let strip = |i: usize| {
-            let p = lerp(
-                a,
-                b,
-                0.1 + 0.8 * (i as f32 + 0.5) / BORDER_STRIP_SAMPLES as f32,
-            );
-            (
-                p.0 + BORDER_STRIP_INSET_PX * normal.0,
-                p.1 + BORDER_STRIP_INSET_PX * normal.1,
-            )
-        };
+        let strip = |i: usize| strip_point((a, b), normal, BORDER_STRIP_INSET_PX, i);
         // Each strip pixel is read once: its luma for the level, its colour if paper-bright.
         let mut pixels = [[0u8; 3]; BORDER_STRIP_SAMPLES];
         let mut seen = 0;
@@ -796,8 +785,7 @@ fn unlikely_borders(work: &WorkImage, lines: &[Line], cand: &Candidate, paper: f
             count += 1;
             continue;
         };
-        let quartile = seen_lumas.len() * 3 / 4;
-        let level = *seen_lumas.select_nth_unstable(quartile).1 as f32;
+        let level = upper_quartile(seen_lumas);
         let bright = BORDER_PAPER_BRIGHT * level;
         let mut sum = [0f32; 3];
         for &px in pixels.iter().take(seen) {
@@ -832,19 +820,12 @@ fn paper_beyond_sides(work: &WorkImage, c: &[(f32, f32); 4], border: [bool; 4], 
         let (mut seen, mut paired) = (0, 0);
         let mut colour = [0f32; 3];
         for i in 0..BORDER_STRIP_SAMPLES {
-            let p = lerp(
-                a,
-                b,
-                0.1 + 0.8 * (i as f32 + 0.5) / BORDER_STRIP_SAMPLES as f32,
-            );
-            let probe = |sign: f32| {
-                let at = (
-                    p.0 + sign * PAPER_BEYOND_PROBE_PX * normal.0,
-                    p.1 + sign * PAPER_BEYOND_PROBE_PX * normal.1,
-                );
+            let probe = |inset: f32| {
+                let at = strip_point((a, b), normal, inset, i);
                 work.nearest_idx(at).and_then(|k| work.rgb.get(k)).copied()
             };
-            let (Some(out), inner) = (probe(-1.0), probe(1.0)) else {
+            let (Some(out), inner) = (probe(-PAPER_BEYOND_PROBE_PX), probe(PAPER_BEYOND_PROBE_PX))
+            else {
                 continue;
             };
             let out_luma = luma_of(out);
@@ -872,8 +853,7 @@ fn paper_beyond_sides(work: &WorkImage, c: &[(f32, f32); 4], border: [bool; 4], 
         ) else {
             continue;
         };
-        let quartile = outside.len() * 3 / 4;
-        let level = *outside.select_nth_unstable(quartile).1 as f32;
+        let level = upper_quartile(outside);
         let half = steps.len() / 2;
         let step = *steps.select_nth_unstable_by(half, f32::total_cmp).1;
         let paper_beyond = (level / paper - 1.0).abs() <= PAPER_BEYOND_LUMA
@@ -882,6 +862,32 @@ fn paper_beyond_sides(work: &WorkImage, c: &[(f32, f32); 4], border: [bool; 4], 
         count += u8::from(paper_beyond);
     }
     count
+}
+
+/// The `i`-th of BORDER_STRIP_SAMPLES points along the middle 80% of the side from `a` to `b`,
+/// moved `inset` along `normal` (negative: outward).
+fn strip_point(
+    (a, b): ((f32, f32), (f32, f32)),
+    normal: (f32, f32),
+    inset: f32,
+    i: usize,
+) -> (f32, f32) {
+    let p = lerp(
+        a,
+        b,
+        0.1 + 0.8 * (i as f32 + 0.5) / BORDER_STRIP_SAMPLES as f32,
+    );
+    (p.0 + inset * normal.0, p.1 + inset * normal.1)
+}
+
+/// The upper quartile of `lumas` (reordered; 0 when empty): a strip's or an outline's paper level,
+/// ink and shadow below it left out.
+fn upper_quartile(lumas: &mut [u8]) -> f32 {
+    if lumas.is_empty() {
+        return 0.0;
+    }
+    let quartile = lumas.len() * 3 / 4;
+    *lumas.select_nth_unstable(quartile).1 as f32
 }
 
 /// Summed colour of the samples at least `bright` in luma, on a grid inside the outline `c`.
