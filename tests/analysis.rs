@@ -656,6 +656,53 @@ fn a_box_printed_on_a_cut_off_document_is_not_taken_for_the_document() {
     }
 }
 
+/// A passport data page wholly in view reports its machine-readable zone; the same frame with the
+/// zone painted over in the page's paper colour reports none; an ID-1 card gets no reading.
+#[test]
+fn a_passport_page_shows_its_machine_readable_zone_and_one_painted_over_does_not() {
+    use idshot::analysis::DocKind;
+    let mut analyzer = Analyzer::new(Spec::default());
+    for seed in 1..=3u64 {
+        let scene = render(&SceneSpec {
+            seed,
+            kind: DocKind::Td3,
+            ..SceneSpec::default()
+        });
+        let report = analyzer.analyze(&scene.image);
+        assert_eq!(report.document.map(|d| d.kind), Some(DocKind::Td3));
+        assert_eq!(report.mrz.map(|z| z.present), Some(true), "seed {seed}");
+        // The page's bottom band, from 70% of its height down to its edge, in page coordinates.
+        let [tl, tr, br, bl] = scene.truth.corners.0;
+        let band = [
+            tl.lerp(bl, 0.7),
+            tr.lerp(br, 0.7),
+            tr.lerp(br, 0.995),
+            tl.lerp(bl, 0.995),
+        ];
+        let inside = |x: f32, y: f32| {
+            (0..4).all(|i| {
+                let (a, b) = (band[i], band[(i + 1) % 4]);
+                (b.x - a.x) * (y - a.y) - (b.y - a.y) * (x - a.x) >= 0.0
+            })
+        };
+        // The paper's colour from the page's left margin just above the band.
+        let margin = tl.lerp(bl, 0.68).lerp(tr.lerp(br, 0.68), 0.01);
+        let paper = *scene
+            .image
+            .get_pixel(margin.x.round() as u32, margin.y.round() as u32);
+        let mut erased = scene.image.clone();
+        for (x, y, px) in erased.enumerate_pixels_mut() {
+            if inside(x as f32, y as f32) {
+                *px = paper;
+            }
+        }
+        let report = analyzer.analyze(&erased);
+        assert_eq!(report.mrz.map(|z| z.present), Some(false), "seed {seed}");
+    }
+    let (card, _) = verdict(&SceneSpec::default());
+    assert_eq!(card.mrz, None);
+}
+
 /// A card held off to a corner of the frame at enough resolution (about 9 px/mm): it is told to
 /// bring its corners into view, never to come closer. Its visible part can have a passport page's
 /// aspect; read at a passport's size it would seem too far.

@@ -15,6 +15,7 @@ pub mod geometry;
 pub mod light;
 pub mod lines;
 pub mod locate;
+pub mod mrz;
 pub mod pose;
 pub mod report;
 pub mod spec;
@@ -75,6 +76,7 @@ pub struct Analyzer {
     locator: locate::Locator,
     focus: focus::FocusProbe,
     light: light::LightProbe,
+    mrz: mrz::MrzProbe,
 }
 
 impl Analyzer {
@@ -271,6 +273,17 @@ impl Analyzer {
             focus
         };
 
+        // A passport page wholly in view: is its machine-readable zone there? Reported beside the
+        // checks, which it does not gate (see the README for how often it is read on real frames).
+        let whole_page = loc.kind == DocKind::Td3 && !loc.border_sides.contains(&true);
+        let mrz = whole_page
+            .then(|| self.mrz.read(frame, &quad, ppmm))
+            .flatten()
+            .map(|zone| MrzFinding {
+                present: zone.present,
+                blur_mm,
+                sharp: zone.present && focus.pass,
+            });
         let document = DocumentFound {
             quad,
             kind: loc.kind,
@@ -288,6 +301,7 @@ impl Analyzer {
         let mut report =
             FrameReport::from_checks(frame.width(), frame.height(), Some(document), checks, m);
         report.glare_regions = light.glare_regions;
+        report.mrz = mrz;
         report
     }
 }

@@ -121,10 +121,12 @@ pub struct Region {
 /// What the passport's machine-readable zone looks like, when the document is a TD3 page.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct MrzFinding {
-    /// Two text lines found in the bottom band of the page.
+    /// Two text lines spreading across the page found in its bottom band.
     pub present: bool,
-    /// Blur of the MRZ characters in mm.
+    /// Blur in mm on the page, read along its outline: the zone is printed on the same sheet, in
+    /// the same plane.
     pub blur_mm: Option<f32>,
+    /// Present, and the page passes the focus check.
     pub sharp: bool,
 }
 
