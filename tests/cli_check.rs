@@ -428,6 +428,28 @@ fn readable_checklist_without_json() {
     );
 }
 
+/// A passport page wholly in view: the checklist tells whether its machine-readable zone shows.
+#[test]
+fn readable_checklist_tells_a_passports_machine_readable_zone() {
+    let dir = temp_dir();
+    let scene = idshot::scene::render(&idshot::scene::SceneSpec {
+        kind: idshot::analysis::DocKind::Td3,
+        ..idshot::scene::SceneSpec::default()
+    });
+    let path = write(dir.path(), "passport.png", &png_bytes(&scene.image));
+    let out = idshot(&["check", path.to_str().unwrap_or_default()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("✓ MRZ (passport)"), "{text}");
+    assert!(text.contains("two lines found"), "{text}");
+    let card = write(
+        dir.path(),
+        "card.png",
+        &png_bytes(&idshot::scene::render(&idshot::scene::SceneSpec::default()).image),
+    );
+    let out = idshot(&["check", card.to_str().unwrap_or_default()]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("MRZ"));
+}
+
 #[test]
 fn kind_option_is_accepted_and_validated() {
     let dir = temp_dir();

@@ -308,8 +308,19 @@ pub fn checklist(shown: &str, checked: &Checked) -> String {
             check.hint.map(|h| h.text()),
         );
     }
+    // A passport page wholly in view: its machine-readable zone, told but not judged.
+    if let Some(zone) = report.mrz {
+        let (mark, value) = if zone.present {
+            (MARK_PASS, "two lines found")
+        } else {
+            (MARK_WARN, "not found at the page's bottom")
+        };
+        text += &row(mark, MRZ_LABEL, value, None);
+    }
     text
 }
+
+const MRZ_LABEL: &str = "MRZ (passport)";
 
 fn row(mark: &str, label: &str, value: &str, hint: Option<&str>) -> String {
     let line = format!(
