@@ -137,6 +137,10 @@ struct Tally {
     /// ready ones: a clean page placed a few pixels inside the corner margin is rightly not ready.
     passable: u32,
     ready_passable: u32,
+    /// Passport pages outlined right and wholly in view, and of those the ones whose
+    /// machine-readable zone was read as present.
+    zones_read: u32,
+    zones_present: u32,
 }
 
 /// Slack on the truth's side of a limit: a scene this close to one is left out of the clean
@@ -192,6 +196,10 @@ fn main() {
         tally.right += u32::from(right);
         tally.ready += u32::from(report.ready);
         tally.ready_on_wrong_outline += u32::from(report.ready && !right);
+        if let (true, DocKind::Td3, Some(zone)) = (right, spec.kind, report.mrz) {
+            tally.zones_read += 1;
+            tally.zones_present += u32::from(zone.present);
+        }
         let passable = truth_passes(&rendered.truth, spec.width, spec.height, analyzer.spec());
         if passable {
             tally.passable += 1;
@@ -243,6 +251,16 @@ fn main() {
             100.0 * clean.ready_passable as f32 / clean.passable.max(1) as f32
         );
     }
+    let zone = |t: &Tally| format!("{}/{}", t.zones_present, t.zones_read);
+    let zones: Vec<String> = FAULTS
+        .iter()
+        .zip(&tallies)
+        .map(|(fault, t)| format!("{fault:?} {}", zone(t)))
+        .collect();
+    println!(
+        "passport pages outlined right, MRZ read as present: {}",
+        zones.join(", ")
+    );
     cut_off_audit(
         &mut analyzer,
         value("--seed", 1),
