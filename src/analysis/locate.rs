@@ -7,7 +7,7 @@ use super::geometry::{Point, Quad};
 use super::lines::{Line, LineFinder};
 use super::pose;
 use super::spec::{DocKind, KindChoice};
-use super::work::{WorkImage, luma_of};
+use super::work::{WorkImage, luma_of, upper_quartile};
 
 /// Lines kept from the Hough transform: ending ones, lines across the whole frame, ending lines
 /// the caps passed over with the most votes (a side broken by fingers on wood grain; see
@@ -878,16 +878,6 @@ fn strip_point(
         0.1 + 0.8 * (i as f32 + 0.5) / BORDER_STRIP_SAMPLES as f32,
     );
     (p.0 + inset * normal.0, p.1 + inset * normal.1)
-}
-
-/// The upper quartile of `lumas` (reordered; 0 when empty): a strip's or an outline's paper level,
-/// ink and shadow below it left out.
-fn upper_quartile(lumas: &mut [u8]) -> f32 {
-    if lumas.is_empty() {
-        return 0.0;
-    }
-    let quartile = lumas.len() * 3 / 4;
-    *lumas.select_nth_unstable(quartile).1 as f32
 }
 
 /// Summed colour of the samples at least `bright` in luma, on a grid inside the outline `c`.

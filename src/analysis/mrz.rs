@@ -9,7 +9,7 @@
 use image::RgbImage;
 
 use super::geometry::{Point, Quad};
-use super::work::{luma_of, nearest_pixel};
+use super::work::{luma_of, nearest_pixel, upper_quartile};
 
 /// The band searched, as fractions of the page's height from its top: the MRZ occupies the bottom
 /// 23 mm of the 88 mm page (from 0.74), its lower line ending a few millimetres above the edge.
@@ -74,8 +74,7 @@ impl MrzProbe {
         }
         self.sorted.clear();
         self.sorted.extend_from_slice(&self.lumas);
-        let quartile = self.sorted.len() * 3 / 4;
-        let paper = *self.sorted.select_nth_unstable(quartile).1 as f32;
+        let paper = upper_quartile(&mut self.sorted);
         let ink_level = INK_RATIO * paper;
         let mut inked = [false; ROWS];
         for (row, inked) in self.lumas.chunks_exact(COLUMNS).zip(inked.iter_mut()) {

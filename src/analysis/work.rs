@@ -359,6 +359,16 @@ impl WorkImage {
     }
 }
 
+/// The upper quartile of `lumas` (reordered; 0 when empty): the paper's level in a sample of a
+/// document, ink and shadow below it left out.
+pub fn upper_quartile(lumas: &mut [u8]) -> f32 {
+    if lumas.is_empty() {
+        return 0.0;
+    }
+    let quartile = lumas.len() * 3 / 4;
+    *lumas.select_nth_unstable(quartile).1 as f32
+}
+
 /// `v.round()` as a pixel index when it lies in `0..len`, else None. The same result as the
 /// library's `round` (a call on x86-64 without SSE4.1, and hot where outlines are sampled): inside
 /// the range, truncation is one instruction and the fraction it drops is exact. A NaN gives 0, as
