@@ -29,20 +29,21 @@ const ROW_INK: f32 = 0.08;
 /// A text line's ink is looked for in this many slices of the width...
 const SLICES: usize = 20;
 /// ...and it spreads across the page when this share of the slices holds ink. A TD3 line fills
-/// every slice but the last one or two; the page's other print in the band does not come close.
+/// every slice but the last one or two; the page's other print in the band (a signature, a date)
+/// is shorter, and what spreads as far sits at the band's top edge (see `read`).
 const SPREAD: f32 = 0.8;
-/// Runs of inked rows separated by fewer empty rows than this are one line (a character's gaps).
+/// Runs of inked rows separated by at most this many empty rows are one line (a character's gaps).
 const MAX_GAP_ROWS: usize = 1;
 /// A line is at least this many rows tall (1.2 mm), at most this many (6 mm).
 const MIN_LINE_ROWS: usize = 3;
 const MAX_LINE_ROWS: usize = 14;
-/// Fewer pixels than this per character across are too few to tell characters apart.
+/// Under this many pixels per mm (5 across a character) characters cannot be told apart.
 const MIN_PX_PER_MM: f32 = 2.0;
 
 /// What the band holds.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ZoneReading {
-    /// Two text lines spreading across the page's width were found in the bottom band.
+    /// At least two text lines spreading across the page's width were found in the bottom band.
     pub present: bool,
 }
 
