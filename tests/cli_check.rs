@@ -439,7 +439,7 @@ fn readable_checklist_tells_a_passports_machine_readable_zone() {
     let path = write(dir.path(), "passport.png", &png_bytes(&scene.image));
     let out = idshot(&["check", path.to_str().unwrap_or_default()]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("✓ MRZ (passport)"), "{text}");
+    assert!(text.contains("✓ Machine-readable lines"), "{text}");
     assert!(text.contains("two lines found"), "{text}");
     let card = write(
         dir.path(),
@@ -447,7 +447,7 @@ fn readable_checklist_tells_a_passports_machine_readable_zone() {
         &png_bytes(&idshot::scene::render(&idshot::scene::SceneSpec::default()).image),
     );
     let out = idshot(&["check", card.to_str().unwrap_or_default()]);
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("MRZ"));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Machine-readable"));
 }
 
 #[test]

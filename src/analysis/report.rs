@@ -130,6 +130,11 @@ pub struct MrzFinding {
     pub sharp: bool,
 }
 
+impl MrzFinding {
+    /// Its row's label in the checklists, beside the checks' [`CheckId::label`]s.
+    pub const LABEL: &'static str = "Machine-readable lines";
+}
+
 /// Every measured quantity, for sidecars, the checklist and debugging.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Measures {

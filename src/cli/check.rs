@@ -16,7 +16,8 @@ use serde_json::{Map, Value, json};
 
 use super::KindArg;
 use super::json::{error_line, prediction_line};
-use crate::analysis::{Analyzer, CheckId, DocKind, FrameReport, Spec};
+use crate::analysis::{Analyzer, CheckId, DocKind, FrameReport, MrzFinding, Spec};
+use crate::hints::Hint;
 use crate::imageio::{self, FileCheck, Level, LoadedImage};
 
 /// Extensions picked up from a folder (files given by name are read whatever they are called).
@@ -271,7 +272,8 @@ pub fn json_line(shown: &str, checked: &Checked) -> Value {
 const MARK_PASS: &str = "✓";
 const MARK_WARN: &str = "!";
 const MARK_FAIL: &str = "✗";
-const LABEL_WIDTH: usize = 18;
+/// The longest label, the MRZ's ("Machine-readable lines"), fits.
+const LABEL_WIDTH: usize = 22;
 const VALUE_WIDTH: usize = 34;
 
 /// The readable checklist for one file.
@@ -310,17 +312,19 @@ pub fn checklist(shown: &str, checked: &Checked) -> String {
     }
     // A passport page wholly in view: its machine-readable zone, told but not judged.
     if let Some(zone) = report.mrz {
-        let (mark, value) = if zone.present {
-            (MARK_PASS, "two lines found")
+        let (mark, value, hint) = if zone.present {
+            (MARK_PASS, "two lines found", None)
         } else {
-            (MARK_WARN, "not found at the page's bottom")
+            (
+                MARK_WARN,
+                "not found at the page's bottom",
+                Some(Hint::MrzUnreadable.text()),
+            )
         };
-        text += &row(mark, MRZ_LABEL, value, None);
+        text += &row(mark, MrzFinding::LABEL, value, hint);
     }
     text
 }
-
-const MRZ_LABEL: &str = "MRZ (passport)";
 
 fn row(mark: &str, label: &str, value: &str, hint: Option<&str>) -> String {
     let line = format!(

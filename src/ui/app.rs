@@ -12,7 +12,7 @@ use egui::{
     TextureHandle, TextureOptions, Vec2, pos2, vec2,
 };
 
-use crate::analysis::{Analyzer, CheckId, Spec};
+use crate::analysis::{Analyzer, CheckId, FrameReport, MrzFinding, Spec};
 use crate::cli::check::{Checked, check_file};
 use crate::guidance::{GuideSpec, Phase, Trigger};
 use crate::hints::Hint;
@@ -129,7 +129,22 @@ pub fn live_rows(update: &Update) -> Vec<CheckRow> {
         },
         detail: None,
     });
+    rows.extend(mrz_row(&update.report));
     rows
+}
+
+/// A passport page's machine-readable zone, when the report read one: told, not judged (a warning
+/// when it does not show, never a failed check).
+fn mrz_row(report: &FrameReport) -> Option<CheckRow> {
+    report.mrz.map(|zone| mrz_row_of(zone.present))
+}
+
+fn mrz_row_of(present: bool) -> CheckRow {
+    CheckRow {
+        label: MrzFinding::LABEL.to_owned(),
+        level: if present { Level::Pass } else { Level::Warn },
+        detail: (!present).then(|| Hint::MrzUnreadable.text().to_owned()),
+    }
 }
 
 /// The fix under a failing check. "Show the document" is said once, on the document row: with no
@@ -1587,7 +1602,7 @@ pub fn photo_rows(checked: &Checked) -> Vec<CheckRow> {
             detail: check_detail(id, c.pass, c.hint),
         }
     });
-    files.chain(image).collect()
+    files.chain(image).chain(mrz_row(report)).collect()
 }
 
 /// Loads a saved shot and its sidecar's checks for the review screen.
@@ -1601,7 +1616,7 @@ fn load_saved(original: &Path, sidecar: &Path) -> Result<LoadedShot, String> {
         .map_err(|e| format!("cannot read {}: {e}", sidecar.display()))?;
     let json: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| format!("bad sidecar {}: {e}", sidecar.display()))?;
-    let rows = CheckId::ALL
+    let mut rows: Vec<CheckRow> = CheckId::ALL
         .iter()
         .map(|&id| {
             let c = &json["checks"][id.name()];
@@ -1617,6 +1632,8 @@ fn load_saved(original: &Path, sidecar: &Path) -> Result<LoadedShot, String> {
             }
         })
         .collect();
+    // The sidecar keeps the whole report: a passport's machine-readable lines, when read.
+    rows.extend(json["report"]["mrz"]["present"].as_bool().map(mrz_row_of));
     Ok(LoadedShot { image, rows })
 }
 
@@ -1729,6 +1746,33 @@ mod tests {
         assert_eq!(list_photos(dir.path()), Ok(vec![new, old]));
         let missing = list_photos(&dir.path().join("nope")).expect_err("no folder");
         assert!(missing.starts_with("cannot list "), "{missing}");
+    }
+
+    /// A passport page shows a row for its machine-readable lines (a warning with the fix when
+    /// they do not show); an ID card shows none.
+    #[test]
+    fn a_passport_gets_a_machine_readable_lines_row_and_a_card_none() {
+        use crate::scene::{SceneSpec, render};
+        let mut analyzer = Analyzer::new(Spec::default());
+        let passport = render(&SceneSpec {
+            kind: crate::analysis::DocKind::Td3,
+            ..SceneSpec::default()
+        });
+        let report = analyzer.analyze(&passport.image);
+        let row = mrz_row(&report).expect("a row for the passport");
+        assert_eq!(
+            (row.label.as_str(), row.level),
+            (MrzFinding::LABEL, Level::Pass)
+        );
+        let mut unread = report.clone();
+        if let Some(zone) = unread.mrz.as_mut() {
+            zone.present = false;
+        }
+        let row = mrz_row(&unread).expect("a row for the passport");
+        assert_eq!(row.level, Level::Warn);
+        assert_eq!(row.detail.as_deref(), Some(Hint::MrzUnreadable.text()));
+        let card = analyzer.analyze(&render(&SceneSpec::default()).image);
+        assert!(mrz_row(&card).is_none());
     }
 
     #[test]
