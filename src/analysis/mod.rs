@@ -279,10 +279,10 @@ impl Analyzer {
         let mrz = whole_page
             .then(|| self.mrz.read(frame, &quad, ppmm))
             .flatten()
-            .map(|zone| MrzFinding {
-                present: zone.present,
+            .map(|present| MrzFinding {
+                present,
                 blur_mm,
-                sharp: zone.present && focus.pass,
+                sharp: present && focus.pass,
             });
         let document = DocumentFound {
             quad,

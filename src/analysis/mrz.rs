@@ -40,13 +40,6 @@ const MAX_LINE_ROWS: usize = 14;
 /// Under this many pixels per mm (5 across a character) characters cannot be told apart.
 const MIN_PX_PER_MM: f32 = 2.0;
 
-/// What the band holds.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ZoneReading {
-    /// At least two text lines spreading across the page's width were found in the bottom band.
-    pub present: bool,
-}
-
 /// The reusable sample buffers.
 #[derive(Debug, Default)]
 pub struct MrzProbe {
@@ -56,9 +49,10 @@ pub struct MrzProbe {
 }
 
 impl MrzProbe {
-    /// Reads the bottom band of the page outlined by `quad` (TL, TR, BR, BL as read) at `ppmm`
-    /// pixels per mm; None when the page is too small in the frame to read characters.
-    pub fn read(&mut self, frame: &RgbImage, quad: &Quad, ppmm: f32) -> Option<ZoneReading> {
+    /// Whether the bottom band of the page outlined by `quad` (TL, TR, BR, BL as read), at `ppmm`
+    /// pixels per mm, holds at least two text lines spreading across the page's width; None when
+    /// the page is too small in the frame to read characters.
+    pub fn read(&mut self, frame: &RgbImage, quad: &Quad, ppmm: f32) -> Option<bool> {
         // NaN (no pose) reads as too small.
         if ppmm.is_nan() || ppmm < MIN_PX_PER_MM {
             return None;
@@ -108,9 +102,7 @@ impl MrzProbe {
                 wide_lines += 1;
             }
         }
-        Some(ZoneReading {
-            present: wide_lines >= 2,
-        })
+        Some(wide_lines >= 2)
     }
 }
 

@@ -121,7 +121,7 @@ pub struct Region {
 /// What the passport's machine-readable zone looks like, when the document is a TD3 page.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct MrzFinding {
-    /// Two text lines spreading across the page found in its bottom band.
+    /// At least two text lines spreading across the page found in its bottom band.
     pub present: bool,
     /// Blur in mm on the page, read along its outline: the zone is printed on the same sheet, in
     /// the same plane.
