@@ -19,6 +19,7 @@ pub mod mrz;
 pub mod pose;
 pub mod report;
 pub mod spec;
+mod wide;
 pub mod work;
 
 pub use geometry::{Point, Quad};

@@ -65,9 +65,7 @@ impl WorkImage {
         self.scale = scale;
         self.width = (fw / scale).max(1);
         self.height = (fh / scale).max(1);
-        self.downscale(frame.as_raw(), fw * 3, scale);
-        self.gradient();
-        self.edges();
+        self.build(frame.as_raw(), fw * 3, scale);
     }
 
     /// Full-resolution coordinates of a working pixel's centre (pixel centres at integers).
@@ -113,13 +111,29 @@ impl WorkImage {
         self.scale = finer.scale * factor;
         self.width = (finer.width / factor).max(1);
         self.height = (finer.height / factor).max(1);
-        self.downscale(finer.rgb.as_flattened(), finer.width * 3, factor);
+        self.build(finer.rgb.as_flattened(), finer.width * 3, factor);
+    }
+
+    /// The passes over every pixel (downscale, gradient, edges), in the copy compiled for the
+    /// widest vectors this CPU has.
+    fn build(&mut self, raw: &[u8], stride: usize, factor: usize) {
+        super::wide::widest(
+            #[inline(always)]
+            || self.passes(raw, stride, factor),
+        );
+    }
+
+    /// Inlined, with every pass it calls, into each compiled copy of [`WorkImage::build`].
+    #[inline(always)]
+    fn passes(&mut self, raw: &[u8], stride: usize, factor: usize) {
+        self.downscale(raw, stride, factor);
         self.gradient();
         self.edges();
     }
 
     /// Box average of each `factor` x `factor` block of the packed RGB rows in `raw`: rows are
     /// summed first (a straight vector add), then each block's columns.
+    #[inline(always)]
     fn downscale(&mut self, raw: &[u8], stride: usize, factor: usize) {
         let (w, h, s) = (self.width, self.height, factor);
         let n = w * h;
@@ -181,6 +195,7 @@ impl WorkImage {
     /// pixel keeps the channel with the strongest response, so a card that differs from the desk
     /// only in colour still has edges. The smoothing keeps sensor noise in dark frames from
     /// breaking faint document edges into dots that no longer line up.
+    #[inline(always)]
     fn gradient(&mut self) {
         let (w, h) = (self.width, self.height);
         let n = w * h;
@@ -242,6 +257,7 @@ impl WorkImage {
         }
     }
 
+    #[inline(always)]
     fn edges(&mut self) {
         let (w, h) = (self.width, self.height);
         let n = w * h;
@@ -295,6 +311,7 @@ impl WorkImage {
     /// The median gradient magnitude. Usually it is small: a table of squared magnitudes up to
     /// SMALL_MAGNITUDE's square finds it without a square root per pixel; otherwise a histogram
     /// of the magnitudes themselves.
+    #[inline(always)]
     fn median_magnitude(&mut self) -> i32 {
         let n = self.best.len() as u32;
         let small = SQUARED_BINS - 1;
@@ -386,6 +403,7 @@ pub fn nearest_pixel(v: f32, len: usize) -> Option<usize> {
 
 /// Appends the edge pixels of row `y` to `points`, in order: `row[i]` is pixel `i + 1` (the row's
 /// inner pixels). Most of a row is not edge: eight flags at a time are passed over when all are 0.
+#[inline(always)]
 fn push_edge_points(row: &[u8], y: u32, points: &mut Vec<(u32, u32)>) {
     const FLAGS_AT_ONCE: usize = 8;
     let words = row.chunks_exact(FLAGS_AT_ONCE);
@@ -413,6 +431,7 @@ pub fn magnitude_of(squared: i32) -> u16 {
 
 /// Averages each `S`-pixel block of a row of column sums (over `S` rows) into one pixel, written
 /// both packed (`out`) and to the red, green and blue `planes` (for the gradient).
+#[inline(always)]
 fn average_blocks<const S: usize>(sums: &[u16], out: &mut [[u8; 3]], planes: [&mut [u8]; 3]) {
     let inverse = block_inverse(S);
     let blocks = out.iter_mut().zip(sums.chunks_exact(S * 3));
@@ -428,6 +447,7 @@ fn average_blocks<const S: usize>(sums: &[u16], out: &mut [[u8; 3]], planes: [&m
     }
 }
 
+#[inline(always)]
 fn average_blocks_any(sums: &[u16], s: usize, out: &mut [[u8; 3]], planes: [&mut [u8]; 3]) {
     let inverse = block_inverse(s);
     let blocks = out.iter_mut().zip(sums.chunks_exact(s * 3));
@@ -478,6 +498,7 @@ fn set_frame<T: Copy>(plane: &mut [T], width: usize, value: T) {
 /// 1-2-1 binomial smoothing of a `width`-wide plane into `out` (of the same size), rounded; the
 /// outermost pixels are copied. Down the columns first, into one row of sums, then along it: the
 /// same integer sums as the other way round.
+#[inline(always)]
 fn smooth_121(src: &[u8], width: usize, sums: &mut Vec<u16>, out: &mut [u8]) {
     let height = src.len() / width.max(1);
     if width < 3 || height < 3 || out.len() != src.len() {
@@ -523,6 +544,7 @@ fn smooth_121(src: &[u8], width: usize, sums: &mut Vec<u16>, out: &mut [u8]) {
 /// x-derivative is the difference of the [1 2 1] column sums two apart, the y-derivative the
 /// difference of the rows below and above summed [1 2 1] along. Each column's sum and difference
 /// is formed once (in `columns`) and shared by the three pixels that use it.
+#[inline(always)]
 fn sobel_row(
     [up, mid, down]: [&[u8]; 3],
     (sums, steps): (&mut Vec<i16>, &mut Vec<i16>),
@@ -565,6 +587,7 @@ fn shifted_by_0_1_2<T>(row: &[T], len: usize) -> Option<[&[T]; 3]> {
 
 /// Per pixel, the channel with the largest squared gradient (R, G, B: `gx_rows` and `gy_rows` hold
 /// the three channels' rows one after another). Branch-free so it vectorises.
+#[inline(always)]
 fn strongest_channel(
     gx_rows: &[i16],
     gy_rows: &[i16],
@@ -691,5 +714,55 @@ mod tests {
         // Both copies put the same full-resolution point at the same place.
         let (fx, fy) = fine.to_full(201.5, 99.5);
         assert_eq!(coarse.to_full(100.5, 49.5), (fx, fy));
+    }
+
+    /// The copy of the passes that runs on this machine (AVX2 where it has it) and the copy for
+    /// any CPU give the same working image, at every block size (the inlined kernels differ by
+    /// block size). Without AVX2 both calls run the same copy.
+    #[test]
+    fn the_wide_copy_of_the_passes_matches_the_portable_one() {
+        use crate::scene::{Background, SceneSpec, render};
+        for (width, height, long_side) in [(1280, 720, 640), (1920, 1080, 640), (1000, 700, 200)] {
+            let frame = render(&SceneSpec {
+                width,
+                height,
+                background: Background::Wood,
+                ..SceneSpec::default()
+            })
+            .image;
+            let mut dispatched = WorkImage::default();
+            dispatched.rebuild(&frame, long_side);
+            // The portable copy from empty buffers, at the size `rebuild` chose.
+            let mut portable = WorkImage {
+                width: dispatched.width,
+                height: dispatched.height,
+                scale: dispatched.scale,
+                ..WorkImage::default()
+            };
+            portable.passes(frame.as_raw(), width as usize * 3, dispatched.scale);
+            assert!(
+                dispatched.edge_points.len() > 1000,
+                "{width}x{height}: too few edges"
+            );
+            let same = |a: &WorkImage, b: &WorkImage| {
+                (a.rgb == b.rgb, a.luma == b.luma, a.gx == b.gx, a.gy == b.gy)
+                    == (true, true, true, true)
+                    && (&a.edge, &a.edge_points) == (&b.edge, &b.edge_points)
+            };
+            assert!(
+                same(&dispatched, &portable),
+                "{width}x{height} / {long_side}"
+            );
+            let mut coarse = WorkImage::default();
+            coarse.rebuild_coarser(&dispatched, 2);
+            let mut coarse_portable = WorkImage {
+                width: coarse.width,
+                height: coarse.height,
+                scale: coarse.scale,
+                ..WorkImage::default()
+            };
+            coarse_portable.passes(dispatched.rgb.as_flattened(), dispatched.width * 3, 2);
+            assert!(same(&coarse, &coarse_portable), "{width}x{height} coarser");
+        }
     }
 }
