@@ -300,13 +300,14 @@ fn dev_frames_are_located_and_never_falsely_ready() {
             located += close as u32;
         }
     }
-    // Measured 2026-11-23: FALSE-READY 2/130; 122/157 whole documents with every corner within 3%
-    // of the diagonal. These floors guard against regressions; the targets are 1% and all.
+    // Measured 2026-11-24 (stop 15): FALSE-READY 0/130; 145/157 whole documents with every corner
+    // within 3% of the diagonal (122 at stop 1). The floors guard against regressions: FALSE-READY
+    // at its target of 1%, located a little under today's 92%.
     assert!(
-        false_ready * 100 <= 2 * must_fail,
+        false_ready * 100 <= must_fail,
         "false ready {false_ready}/{must_fail}"
     );
-    assert!(located * 100 >= 75 * whole, "located {located}/{whole}");
+    assert!(located * 100 >= 90 * whole, "located {located}/{whole}");
 }
 
 /// Webcams in a dim room: the gain lifts sensor noise to the level of the card's faint edges,

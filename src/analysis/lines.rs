@@ -362,6 +362,15 @@ impl LineFinder {
             .sort_by_key(|l| (l.is_through(), std::cmp::Reverse(l.run)));
         // Cap each orientation so one texture cannot crowd out the document's other sides.
         let mut per_orientation = [0usize; BUCKETS];
+        // Except for a lone line across the frame in its orientation: the side of a passport's
+        // data page running on along its booklet keeps its place where grass or grain has filled
+        // the orientation with ending lines. A family of them (blinds, stripes) is background.
+        let mut through_per_orientation = [0usize; BUCKETS];
+        for &(bin, _) in &self.through_peaks {
+            if let Some(count) = through_per_orientation.get_mut(bin / ORIENTATION_BUCKET_DEG) {
+                *count += 1;
+            }
+        }
         let mut ending_kept = 0;
         self.passed_over.clear();
         let mut full = false;
@@ -369,6 +378,7 @@ impl LineFinder {
             // Ending lines sort first: through lines take the places they left, and their own.
             full |= out.len() >= max_lines + max_through;
             let through = line.is_through();
+            let lone = through && through_per_orientation.get(bucket_of(line.theta)) == Some(&1);
             let bucket = per_orientation.get_mut(bucket_of(line.theta));
             match bucket {
                 Some(_) if full || (line.run as f32) < MIN_RUN_FRAC * min_votes as f32 => {}
@@ -378,7 +388,7 @@ impl LineFinder {
                     self.passed_over.push(line);
                     continue;
                 }
-                Some(bucket) if *bucket < MAX_PER_ORIENTATION => {
+                Some(bucket) if *bucket < MAX_PER_ORIENTATION || lone => {
                     *bucket += 1;
                     ending_kept += usize::from(!through);
                     out.push(line);
@@ -935,6 +945,58 @@ mod tests {
         );
         finder.find(&work, 25, 50, 6, 2, &mut lines);
         assert!(bottom(&lines), "the broken side is not among the lines");
+    }
+
+    /// A passport page's side running on along its booklet crosses the whole frame, and grass
+    /// beside it fills its orientation with longer-voted ending lines: the one line across the
+    /// frame in that orientation keeps a place. Two such lines are a striped background's and
+    /// take none beyond the orientation's cap.
+    #[test]
+    fn a_lone_line_across_the_frame_keeps_its_place_among_grass() {
+        const BLADES: u32 = 8;
+        let (w, h) = (640u32, 360u32);
+        let blade = |x: u32, y: u32| {
+            (40..300).contains(&y) && (0..BLADES).any(|i| (250 + 40 * i..262 + 40 * i).contains(&x))
+        };
+        let frame_with = |second_edge: bool| {
+            RgbImage::from_fn(w, h, |x, y| {
+                if x < 200 || (second_edge && x >= 600) {
+                    Rgb([215, 210, 200])
+                } else if blade(x, y) {
+                    Rgb([40, 90, 30])
+                } else {
+                    Rgb([120, 150, 90])
+                }
+            })
+        };
+        let across_at = |lines: &[Line], x: f32| {
+            lines.iter().any(|l| {
+                let theta = l.theta.to_degrees();
+                !l.border
+                    && l.is_through()
+                    && (theta.min(180.0 - theta)) < 2.0
+                    && (l.rho.abs() - x).abs() < 3.0
+            })
+        };
+        let (mut finder, mut lines, mut work) =
+            (LineFinder::default(), Vec::new(), WorkImage::default());
+        work.rebuild(&frame_with(false), 640);
+        finder.find(&work, 25, 50, 6, 2, &mut lines);
+        let blades = lines
+            .iter()
+            .filter(|l| !l.border && !l.is_through() && bucket_of(l.theta) == 0)
+            .count();
+        assert!(blades >= MAX_PER_ORIENTATION, "only {blades} blade lines");
+        assert!(
+            across_at(&lines, 199.5),
+            "the page's side is not among the lines"
+        );
+        work.rebuild(&frame_with(true), 640);
+        finder.find(&work, 25, 50, 6, 2, &mut lines);
+        assert!(
+            !across_at(&lines, 199.5) && !across_at(&lines, 599.5),
+            "two lines across the frame in one orientation are background"
+        );
     }
 
     /// A card held square to blinds: its right side lies 5 px from a slat's edge that crosses the
