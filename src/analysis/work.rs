@@ -745,8 +745,9 @@ mod tests {
                 "{width}x{height}: too few edges"
             );
             let same = |a: &WorkImage, b: &WorkImage| {
-                (a.rgb == b.rgb, a.luma == b.luma, a.gx == b.gx, a.gy == b.gy)
-                    == (true, true, true, true)
+                a.rgb == b.rgb
+                    && a.luma == b.luma
+                    && (&a.gx, &a.gy) == (&b.gx, &b.gy)
                     && (&a.edge, &a.edge_points) == (&b.edge, &b.edge_points)
             };
             assert!(
