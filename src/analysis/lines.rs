@@ -274,7 +274,8 @@ impl LineFinder {
         // document side is one long straight edge, texture (wood grain, stripes, guilloche) is many
         // short or broken ones.
         self.ranked.clear();
-        let (mut examined, mut ending, mut through) =
+        // Per orientation bucket: peaks examined, ending lines and lines across the frame walked.
+        let (mut examined, mut ending, mut through_walked) =
             ([0usize; BUCKETS], [0; BUCKETS], [0; BUCKETS]);
         let mut walked = 0;
         for &(votes, b, r) in &self.peaks {
@@ -285,7 +286,7 @@ impl LineFinder {
             let (Some(seen), Some(&kept), Some(&crossing)) = (
                 examined.get_mut(bucket),
                 ending.get(bucket),
-                through.get(bucket),
+                through_walked.get(bucket),
             ) else {
                 continue;
             };
@@ -305,7 +306,7 @@ impl LineFinder {
             let line = walk_line(work, (theta, rho), votes, false, profile);
             let through_line = line.is_through();
             let (count, cap) = if through_line {
-                (&mut through[bucket], THROUGH_PEAKS_PER_ORIENTATION)
+                (&mut through_walked[bucket], THROUGH_PEAKS_PER_ORIENTATION)
             } else {
                 (&mut ending[bucket], HOUGH_PEAKS_PER_ORIENTATION)
             };
@@ -362,15 +363,10 @@ impl LineFinder {
             .sort_by_key(|l| (l.is_through(), std::cmp::Reverse(l.run)));
         // Cap each orientation so one texture cannot crowd out the document's other sides.
         let mut per_orientation = [0usize; BUCKETS];
-        // Except for a lone line across the frame in its orientation: the side of a passport's
-        // data page running on along its booklet keeps its place where grass or grain has filled
-        // the orientation with ending lines. A family of them (blinds, stripes) is background.
-        let mut through_per_orientation = [0usize; BUCKETS];
-        for &(bin, _) in &self.through_peaks {
-            if let Some(count) = through_per_orientation.get_mut(bin / ORIENTATION_BUCKET_DEG) {
-                *count += 1;
-            }
-        }
+        // Except for a lone line across the frame in its orientation (the only one walked there):
+        // the side of a passport's data page running on along its booklet keeps its place where
+        // grass or grain has filled the orientation with ending lines. A family of them (blinds,
+        // stripes) is background.
         let mut ending_kept = 0;
         self.passed_over.clear();
         let mut full = false;
@@ -378,7 +374,7 @@ impl LineFinder {
             // Ending lines sort first: through lines take the places they left, and their own.
             full |= out.len() >= max_lines + max_through;
             let through = line.is_through();
-            let lone = through && through_per_orientation.get(bucket_of(line.theta)) == Some(&1);
+            let lone = through && through_walked.get(bucket_of(line.theta)) == Some(&1);
             let bucket = per_orientation.get_mut(bucket_of(line.theta));
             match bucket {
                 Some(_) if full || (line.run as f32) < MIN_RUN_FRAC * min_votes as f32 => {}
