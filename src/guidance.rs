@@ -55,11 +55,13 @@ impl Default for GuideSpec {
     }
 }
 
-/// What keeps the shot from being taken: a failing check, or the card moving.
+/// What keeps the shot from being taken: a failing check, a passport page's machine-readable lines
+/// not showing, or the card moving.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Blocker {
     Check(CheckId),
+    Mrz,
     Motion,
 }
 
@@ -67,6 +69,7 @@ impl Blocker {
     pub fn name(self) -> &'static str {
         match self {
             Blocker::Check(id) => id.name(),
+            Blocker::Mrz => "mrz",
             Blocker::Motion => "steady",
         }
     }
@@ -411,7 +414,7 @@ impl Guide {
         for b in CheckId::ALL
             .map(Blocker::Check)
             .into_iter()
-            .chain([Blocker::Motion])
+            .chain([Blocker::Mrz, Blocker::Motion])
         {
             let n = self
                 .block_counts
@@ -432,7 +435,8 @@ impl Default for Guide {
     }
 }
 
-/// Everything that fails on this frame, in priority order (motion after the checks).
+/// Everything that fails on this frame, in priority order (the checks, the passport page's
+/// machine-readable lines, then motion).
 fn blockers(report: &FrameReport, steady: bool) -> Vec<Blocker> {
     let mut out: Vec<Blocker> = report
         .checks
@@ -440,6 +444,9 @@ fn blockers(report: &FrameReport, steady: bool) -> Vec<Blocker> {
         .filter(|c| !c.pass)
         .map(|c| Blocker::Check(c.id))
         .collect();
+    if report.mrz_missing() {
+        out.push(Blocker::Mrz);
+    }
     if report.document.is_some() && !steady {
         out.push(Blocker::Motion);
     }
@@ -466,6 +473,7 @@ fn wanted_hint(report: &FrameReport, blockers: &[Blocker]) -> Option<Hint> {
 fn hint_still_applies(h: Hint, blockers: &[Blocker]) -> bool {
     blockers.iter().any(|b| match b {
         Blocker::Motion => h == Hint::HoldStill,
+        Blocker::Mrz => h == Hint::MrzUnreadable,
         Blocker::Check(id) => hint_check(h) == Some(*id),
     })
 }
@@ -477,10 +485,10 @@ fn hint_check(h: Hint) -> Option<CheckId> {
         Hint::CornersOutside | Hint::CornerCovered => CheckId::Corners,
         Hint::MoveCloser | Hint::ResolutionTooLow | Hint::MoveBack => CheckId::Distance,
         Hint::FaceCamera | Hint::Straighten => CheckId::Tilt,
-        Hint::Blurry | Hint::MrzUnreadable => CheckId::Focus,
+        Hint::Blurry => CheckId::Focus,
         Hint::Glare => CheckId::Glare,
         Hint::TooDark | Hint::TooBright | Hint::UnevenLight => CheckId::Exposure,
-        Hint::HoldStill => return None,
+        Hint::HoldStill | Hint::MrzUnreadable => return None,
     })
 }
 

@@ -2,6 +2,7 @@
 //! shared dev frames with their ground truth (skipped when ../shared is absent).
 
 use idshot::analysis::{Analyzer, CheckId, Quad, Spec};
+use idshot::hints::Hint;
 use idshot::scene::{Finger, Glare, SceneSpec, render};
 
 fn verdict(spec: &SceneSpec) -> (idshot::analysis::FrameReport, idshot::scene::Truth) {
@@ -657,8 +658,9 @@ fn a_box_printed_on_a_cut_off_document_is_not_taken_for_the_document() {
     }
 }
 
-/// A passport data page wholly in view reports its machine-readable zone; the same frame with the
-/// zone painted over in the page's paper colour reports none; an ID-1 card gets no reading.
+/// A passport data page wholly in view reports its machine-readable zone and is ready; the same
+/// frame with the zone painted over in the page's paper colour reports none and is not ready though
+/// every check passes; an ID-1 card gets no reading.
 #[test]
 fn a_passport_page_shows_its_machine_readable_zone_and_one_painted_over_does_not() {
     use idshot::analysis::DocKind;
@@ -672,6 +674,7 @@ fn a_passport_page_shows_its_machine_readable_zone_and_one_painted_over_does_not
         let report = analyzer.analyze(&scene.image);
         assert_eq!(report.document.map(|d| d.kind), Some(DocKind::Td3));
         assert_eq!(report.mrz.map(|z| z.present), Some(true), "seed {seed}");
+        assert!(report.ready, "seed {seed}: {:?}", report.hint);
         // The page's bottom band, from 70% of its height down to its edge, in page coordinates.
         let [tl, tr, br, bl] = scene.truth.corners.0;
         let band = [
@@ -699,6 +702,11 @@ fn a_passport_page_shows_its_machine_readable_zone_and_one_painted_over_does_not
         }
         let report = analyzer.analyze(&erased);
         assert_eq!(report.mrz.map(|z| z.present), Some(false), "seed {seed}");
+        // Every check still passes on the page, but a passport shot without its two lines is
+        // rejected: not ready, and the person is told why.
+        assert!(report.checks.iter().all(|c| c.pass), "seed {seed}");
+        assert!(!report.ready, "seed {seed}");
+        assert_eq!(report.hint, Some(Hint::MrzUnreadable), "seed {seed}");
     }
     let (card, _) = verdict(&SceneSpec::default());
     assert_eq!(card.mrz, None);

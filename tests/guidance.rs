@@ -1,7 +1,7 @@
 //! The guidance state machine on scripted report sequences: every transition.
 
 use idshot::analysis::{
-    Check, CheckId, DocKind, DocumentFound, FrameReport, Measures, Point, Quad,
+    Check, CheckId, DocKind, DocumentFound, FrameReport, Measures, MrzFinding, Point, Quad,
 };
 use idshot::guidance::{Blocker, Guidance, Guide, GuideSpec, Phase, Trigger};
 use idshot::hints::Hint;
@@ -377,4 +377,30 @@ fn a_fixed_hint_is_not_shown_while_holding() {
     for g in holding {
         assert_eq!(g.hint, None, "{g:?}");
     }
+}
+
+/// A passport page whose every check passes but whose machine-readable lines do not show is never
+/// taken: it is told to bring them into view, and once stuck, names them as what blocks the shot.
+/// The same page with its lines found is taken.
+#[test]
+fn a_passport_page_without_its_machine_readable_lines_is_not_taken() {
+    let spec = GuideSpec::default();
+    let page = |present: bool| {
+        good(0.05).with_mrz(Some(MrzFinding {
+            present,
+            blur_mm: Some(0.05),
+            sharp: present,
+        }))
+    };
+    let n = (spec.stuck_secs * FPS) as usize + 5;
+    let mut guide = Guide::new(spec.clone());
+    let gs = run(&mut guide, 0, &vec![page(false); n]);
+    assert!(captures(&gs).is_empty());
+    assert!(gs.iter().all(|g| g.hint == Some(Hint::MrzUnreadable)));
+    assert_eq!(gs.last().and_then(|g| g.blocking), Some(Blocker::Mrz));
+    let mut guide = Guide::new(spec);
+    assert_eq!(
+        captures(&run(&mut guide, 0, &vec![page(true); 60])).len(),
+        1
+    );
 }

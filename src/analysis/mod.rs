@@ -275,7 +275,7 @@ impl Analyzer {
         };
 
         // A passport page wholly in view: is its machine-readable zone there? Reported beside the
-        // checks, which it does not gate (see the README for how often it is read on real frames).
+        // checks; the page is not ready without it (`FrameReport::with_mrz`).
         let whole_page = loc.kind == DocKind::Td3 && !loc.border_sides.contains(&true);
         let mrz = whole_page
             .then(|| self.mrz.read(frame, &quad, ppmm))
@@ -300,9 +300,9 @@ impl Analyzer {
             exposure,
         ];
         let mut report =
-            FrameReport::from_checks(frame.width(), frame.height(), Some(document), checks, m);
+            FrameReport::from_checks(frame.width(), frame.height(), Some(document), checks, m)
+                .with_mrz(mrz);
         report.glare_regions = light.glare_regions;
-        report.mrz = mrz;
         report
     }
 }

@@ -172,7 +172,7 @@ pub struct FrameReport {
     pub document: Option<DocumentFound>,
     /// Indexed by [`CheckId::index`], in [`CheckId::ALL`] order.
     pub checks: [Check; 7],
-    /// True only when every check passes.
+    /// True only when every check passes and, on a passport page, its machine-readable lines show.
     pub ready: bool,
     /// The first failing check's hint, in priority order.
     pub hint: Option<Hint>,
@@ -208,5 +208,23 @@ impl FrameReport {
             glare_regions: Vec::new(),
             mrz: None,
         }
+    }
+
+    /// Attaches what the passport page's machine-readable zone looks like. A data page whose two
+    /// lines do not show is not ready, whatever the checks say: reviewers reject a passport shot
+    /// without them, and an outline of part of the page (one closed on a printed line above the
+    /// zone) can pass every check.
+    pub fn with_mrz(mut self, mrz: Option<MrzFinding>) -> Self {
+        self.mrz = mrz;
+        if self.mrz_missing() {
+            self.ready = false;
+            self.hint = self.hint.or(Some(Hint::MrzUnreadable));
+        }
+        self
+    }
+
+    /// A passport page wholly in view whose machine-readable lines were not found.
+    pub fn mrz_missing(&self) -> bool {
+        self.mrz.is_some_and(|zone| !zone.present)
     }
 }

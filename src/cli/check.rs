@@ -310,13 +310,13 @@ pub fn checklist(shown: &str, checked: &Checked) -> String {
             check.hint.map(|h| h.text()),
         );
     }
-    // A passport page wholly in view: its machine-readable zone, told but not judged.
+    // A passport page wholly in view: its machine-readable zone, without which it is not ready.
     if let Some(zone) = report.mrz {
         let (mark, value, hint) = if zone.present {
             (MARK_PASS, "two lines found", None)
         } else {
             (
-                MARK_WARN,
+                MARK_FAIL,
                 "not found at the page's bottom",
                 Some(Hint::MrzUnreadable.text()),
             )

@@ -133,8 +133,8 @@ pub fn live_rows(update: &Update) -> Vec<CheckRow> {
     rows
 }
 
-/// A passport page's machine-readable zone, when the report read one: told, not judged (a warning
-/// when it does not show, never a failed check).
+/// A passport page's machine-readable zone, when the report read one: the page is not ready
+/// without it (`FrameReport::with_mrz`), so a zone that does not show fails its row.
 fn mrz_row(report: &FrameReport) -> Option<CheckRow> {
     report.mrz.map(|zone| mrz_row_of(zone.present))
 }
@@ -142,7 +142,7 @@ fn mrz_row(report: &FrameReport) -> Option<CheckRow> {
 fn mrz_row_of(present: bool) -> CheckRow {
     CheckRow {
         label: MrzFinding::LABEL.to_owned(),
-        level: if present { Level::Pass } else { Level::Warn },
+        level: if present { Level::Pass } else { Level::Fail },
         detail: (!present).then(|| Hint::MrzUnreadable.text().to_owned()),
     }
 }
@@ -1486,13 +1486,15 @@ impl IdshotApp {
 fn blocker_label(b: crate::guidance::Blocker) -> &'static str {
     match b {
         crate::guidance::Blocker::Check(id) => id.label(),
+        crate::guidance::Blocker::Mrz => MrzFinding::LABEL,
         crate::guidance::Blocker::Motion => "Held still",
     }
 }
 
 /// Red: no document or several faults; amber: one fault left; green: everything passes.
 fn outline_colour(u: &Update) -> Color32 {
-    let failing = u.report.checks.iter().filter(|c| !c.pass).count();
+    let failing =
+        u.report.checks.iter().filter(|c| !c.pass).count() + usize::from(u.report.mrz_missing());
     match (u.guidance.phase, failing) {
         (Phase::Holding { .. } | Phase::Done, _) => GREEN,
         (_, 0) if u.report.document.is_some() => GREEN,
@@ -1769,7 +1771,7 @@ mod tests {
             zone.present = false;
         }
         let row = mrz_row(&unread).expect("a row for the passport");
-        assert_eq!(row.level, Level::Warn);
+        assert_eq!(row.level, Level::Fail);
         assert_eq!(row.detail.as_deref(), Some(Hint::MrzUnreadable.text()));
         let card = analyzer.analyze(&render(&SceneSpec::default()).image);
         assert!(mrz_row(&card).is_none());
