@@ -61,6 +61,13 @@ const MIN_FRAME_SIDE: u32 = 32;
 /// this many times coarser: in dark and noisy frames sensor noise breaks the document's faint edges
 /// into dots that only line up once averaged further.
 const COARSE_FACTOR: usize = 2;
+/// In a frame too dark for the scene band (`Spec::scene_luma_min`) where neither look found a
+/// sure outline, a last look on the coarse copy with its levels stretched and smoothed this many
+/// more times (1-2-1 passes: a Gaussian of 2 working pixels): a card a few grey levels off a pale
+/// desk under sensor noise of ten shows its sides only once that many pixels are averaged across
+/// them. It must win by SECOND_LOOK_MARGIN like the coarse look (4 passes: f0028 found, f0090
+/// not; 8 and 12 the same on the dev frames).
+const BRIGHTENED_SMOOTHING_PASSES: usize = 8;
 /// A fine outline less sure than this gets the second look...
 const SECOND_LOOK_BELOW: f32 = 0.5;
 /// ...and the coarse outline replaces it when surer by this much: the coarse copy's edges are
@@ -74,6 +81,7 @@ pub struct Analyzer {
     spec: Spec,
     work: work::WorkImage,
     coarse: work::WorkImage,
+    brightened: work::WorkImage,
     locator: locate::Locator,
     focus: focus::FocusProbe,
     light: light::LightProbe,
@@ -110,13 +118,38 @@ impl Analyzer {
             return self.judge(frame, &loc, Scale::Fine);
         }
         self.coarse.rebuild_coarser(&self.work, COARSE_FACTOR);
-        match (fine, locate(&self.coarse)) {
+        let found = match (fine, locate(&self.coarse)) {
             (Some(f), Some(c)) if c.confidence > f.confidence + SECOND_LOOK_MARGIN => {
-                self.judge(frame, &c, Scale::Coarse)
+                Some((c, Scale::Coarse))
             }
-            (Some(f), _) => self.judge(frame, &f, Scale::Fine),
-            (None, Some(c)) => self.judge(frame, &c, Scale::Coarse),
-            (None, None) => no_document(fw, fh, scene_light(&self.work.luma, &self.spec)),
+            (Some(f), _) => Some((f, Scale::Fine)),
+            (None, Some(c)) => Some((c, Scale::Coarse)),
+            (None, None) => None,
+        };
+        let scene = scene_light(&self.work.luma, &self.spec);
+        let found = match found {
+            Some((loc, _)) if loc.confidence >= SECOND_LOOK_BELOW => found,
+            _ if matches!(scene, Some((_, Hint::TooDark))) => {
+                // The last look, in a dark frame: the coarse copy brightened and smoothed further.
+                // It is judged on the coarse copy itself, whose levels are the frame's own.
+                self.brightened
+                    .rebuild_brightened(&self.coarse, BRIGHTENED_SMOOTHING_PASSES);
+                let brightened = locate(&self.brightened);
+                match (found, brightened) {
+                    (Some((f, s)), Some(b))
+                        if b.confidence <= f.confidence + SECOND_LOOK_MARGIN =>
+                    {
+                        Some((f, s))
+                    }
+                    (_, Some(b)) => Some((b, Scale::Coarse)),
+                    (f, None) => f,
+                }
+            }
+            _ => found,
+        };
+        match found {
+            Some((loc, scale)) => self.judge(frame, &loc, scale),
+            None => no_document(fw, fh, scene),
         }
     }
 
