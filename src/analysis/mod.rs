@@ -346,7 +346,8 @@ impl Analyzer {
     }
 }
 
-/// Which working copy the document was found on.
+/// Which working copy an outline is judged on: where it was found, or for the dark frames' last
+/// look, the coarse copy it brightened (same geometry, the frame's own levels).
 #[derive(Debug, Clone, Copy)]
 enum Scale {
     Fine,
