@@ -75,6 +75,11 @@ pub struct FocusProbe {
     sums: Vec<[f32; 4]>,
     counts: Vec<u32>,
     estimates: Vec<f32>,
+    /// Per pair of opposite sides, its segments' blurs read in luma, and in colour.
+    pair_luma: [Vec<f32>; 2],
+    pair_colour: [Vec<f32>; 2],
+    /// The line-spread function's smoothing kernel.
+    kernel: Vec<f32>,
 }
 
 impl FocusProbe {
@@ -88,8 +93,11 @@ impl FocusProbe {
         radius: f32,
     ) -> Option<EdgeBlur> {
         let centre = quad.centroid();
-        let mut per_pair: [Vec<f32>; 2] = [Vec::new(), Vec::new()];
-        let mut per_pair_colour: [Vec<f32>; 2] = [Vec::new(), Vec::new()];
+        let mut per_pair = std::mem::take(&mut self.pair_luma);
+        let mut per_pair_colour = std::mem::take(&mut self.pair_colour);
+        for sigmas in per_pair.iter_mut().chain(per_pair_colour.iter_mut()) {
+            sigmas.clear();
+        }
         for side in 0..4 {
             if skip_sides[side] {
                 continue;
@@ -110,10 +118,13 @@ impl FocusProbe {
         // One signal for the whole frame: a pair of sides read in luma and the other in colour
         // would differ by the colour's extra blur and read as motion.
         if per_pair.iter().all(Vec::is_empty) {
-            per_pair = per_pair_colour;
+            std::mem::swap(&mut per_pair, &mut per_pair_colour);
         }
-        let m0 = median(&mut per_pair[0]);
-        let m1 = median(&mut per_pair[1]);
+        let [p0, p1] = &mut per_pair;
+        let (m0, m1) = (median(p0), median(p1));
+        // The buffers go back for the next frame (swapped or not, both are cleared on entry).
+        self.pair_luma = per_pair;
+        self.pair_colour = per_pair_colour;
         let (lo, hi) = match (m0, m1) {
             (Some(x), Some(y)) => (x.min(y), x.max(y)),
             // One pair alone cannot tell motion along it from defocus: it is read as motion
@@ -356,7 +367,12 @@ impl FocusProbe {
         // a bright stripe behind the card) widens it. The line-spread peak's own width does not,
         // once smoothed in proportion to the edge so that noise cannot make a narrow false peak.
         // The peak must carry most of the step: a narrow noise spike on a wide, soft edge does not.
-        match self.lsf_fwhm(crossing, LSF_SMOOTHING_PX) {
+        match Self::lsf_fwhm(
+            &self.estimates,
+            &mut self.kernel,
+            crossing,
+            LSF_SMOOTHING_PX,
+        ) {
             Some((width, rise)) if rise >= LSF_MIN_RISE => {
                 let sigma = ((width / FWHM_PER_SIGMA).powi(2) - LSF_SMOOTHING_PX.powi(2))
                     .max(0.0)
@@ -370,10 +386,15 @@ impl FocusProbe {
 
 impl FocusProbe {
     /// Full width at half maximum, in pixels, of the line-spread function's peak at the edge: the
-    /// derivative of the normalised profile (`estimates`), lightly smoothed. Only the peak's own
-    /// neighbourhood counts, so background stripes or print a few pixels away do not widen it.
-    fn lsf_fwhm(&self, crossing: usize, smoothing_px: f32) -> Option<(f32, f32)> {
-        let v = &self.estimates;
+    /// derivative of the normalised profile `v` (the probe's `estimates`), lightly smoothed by a
+    /// Gaussian built in `kernel` (reused from call to call). Only the peak's own neighbourhood
+    /// counts, so background stripes or print a few pixels away do not widen it.
+    fn lsf_fwhm(
+        v: &[f32],
+        kernel: &mut Vec<f32>,
+        crossing: usize,
+        smoothing_px: f32,
+    ) -> Option<(f32, f32)> {
         let n = v.len();
         if n < 8 {
             return None;
@@ -381,9 +402,9 @@ impl FocusProbe {
         // Gaussian-smoothed derivative (kernel sigma in bins).
         let ks = smoothing_px * BINS_PER_PX;
         let reach = (3.0 * ks).ceil() as i64;
-        let kernel: Vec<f32> = (-reach..=reach)
-            .map(|k| (-0.5 * (k as f32 / ks).powi(2)).exp())
-            .collect();
+        kernel.clear();
+        kernel.extend((-reach..=reach).map(|k| (-0.5 * (k as f32 / ks).powi(2)).exp()));
+        let kernel = &*kernel;
         let norm: f32 = kernel.iter().sum();
         let raw = |j: i64| -> f32 {
             if j <= 0 || j + 1 >= n as i64 {
