@@ -68,10 +68,10 @@ pub fn corner_visibility(
     // Along the middle of each side (side k runs from corner k to corner k+1): its typical step,
     // and the document's margin colour just inside, per channel the median over every side (a
     // finger over one side does not move it).
-    let mut margin: [Vec<f32>; 3] = Default::default();
+    let mut margin: [Samples<{ 4 * MID_SAMPLES }>; 3] = std::array::from_fn(|_| Samples::new());
     let mid_step: [Option<f32>; 4] = std::array::from_fn(|k| {
         let (a, b) = (c[k], c[(k + 1) % 4]);
-        let mut steps = Vec::with_capacity(MID_SAMPLES);
+        let mut steps = Samples::<MID_SAMPLES>::new();
         for i in 0..MID_SAMPLES {
             let t = 0.3 + 0.4 * (i as f32 + 0.5) / MID_SAMPLES as f32;
             if let Some((step, inside)) = sample_across(frame, a, b, t, centre, probe_px) {
@@ -81,15 +81,10 @@ pub fn corner_visibility(
                 }
             }
         }
-        steps.sort_unstable_by(f32::total_cmp);
-        steps.get(steps.len() / 2).copied()
+        steps.upper_median()
     });
-    let paper = (margin[0].len() >= MID_SAMPLES).then(|| {
-        margin.map(|mut v| {
-            v.sort_unstable_by(f32::total_cmp);
-            v.get(v.len() / 2).copied().unwrap_or(0.0)
-        })
-    });
+    let paper = (margin[0].len() >= MID_SAMPLES)
+        .then(|| margin.map(|mut v| v.upper_median().unwrap_or(0.0)));
     let unlike_tolerance = paper.map(|p| (UNLIKE_PAPER_FRAC * length(p)).max(UNLIKE_PAPER_MIN));
     for (k, vis) in out.iter_mut().enumerate() {
         let before = (k + 3) % 4;
@@ -164,6 +159,40 @@ pub fn corner_visibility(
         }
     }
     out
+}
+
+/// Up to `N` samples kept on the stack: a frame's medians without allocating.
+struct Samples<const N: usize> {
+    values: [f32; N],
+    len: usize,
+}
+
+impl<const N: usize> Samples<N> {
+    fn new() -> Self {
+        Self {
+            values: [0.0; N],
+            len: 0,
+        }
+    }
+
+    /// Keeps `v`; beyond `N` samples, drops it.
+    fn push(&mut self, v: f32) {
+        if let Some(slot) = self.values.get_mut(self.len) {
+            *slot = v;
+            self.len += 1;
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The middle sample (the upper of the two middle ones for an even count); None when empty.
+    fn upper_median(&mut self) -> Option<f32> {
+        let kept = self.values.get_mut(..self.len)?;
+        kept.sort_unstable_by(f32::total_cmp);
+        kept.get(kept.len() / 2).copied()
+    }
 }
 
 fn length(c: [f32; 3]) -> f32 {

@@ -473,15 +473,13 @@ impl FocusProbe {
 }
 
 fn median(v: &mut [f32]) -> Option<f32> {
-    if v.is_empty() {
-        return None;
-    }
     v.sort_unstable_by(f32::total_cmp);
     let n = v.len();
+    let upper = *v.get(n / 2)?;
     Some(if n % 2 == 1 {
-        v[n / 2]
+        upper
     } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
+        0.5 * (*v.get(n / 2 - 1)? + upper)
     })
 }
 

@@ -229,7 +229,9 @@ impl LightProbe {
 fn evenness(work: &WorkImage, quad: &Quad, glare_level: u8) -> f32 {
     const SAMPLES: usize = 8;
     let c = quad.0;
-    let mut means = Vec::with_capacity(EVEN_GRID.0 * EVEN_GRID.1);
+    // One mean a cell, kept on the stack (no allocation on the frame path).
+    let mut cell_means = [0.0f32; EVEN_GRID.0 * EVEN_GRID.1];
+    let mut cells = 0;
     for gy in 0..EVEN_GRID.1 {
         for gx in 0..EVEN_GRID.0 {
             let (mut s, mut n) = (0u32, 0u32);
@@ -253,11 +255,15 @@ fn evenness(work: &WorkImage, quad: &Quad, glare_level: u8) -> f32 {
                     n += 1;
                 }
             }
-            if n > SAMPLES as u32 {
-                means.push(s as f32 / n as f32);
+            if n > SAMPLES as u32
+                && let Some(slot) = cell_means.get_mut(cells)
+            {
+                *slot = s as f32 / n as f32;
+                cells += 1;
             }
         }
     }
+    let means = cell_means.get(..cells).unwrap_or(&[]);
     let max = means.iter().copied().fold(0.0f32, f32::max);
     let min = means.iter().copied().fold(f32::MAX, f32::min);
     if means.is_empty() || max <= 0.0 {

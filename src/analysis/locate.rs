@@ -1058,7 +1058,9 @@ fn fit_side(
     let (w, h) = (frame.width() as f64, frame.height() as f64);
     let n = (-coarse.d.1, coarse.d.0);
     let len = ((b.0 - a.0) as f64).hypot((b.1 - a.1) as f64);
-    let mut pts: Vec<(f64, f64)> = Vec::with_capacity(REFINE_SAMPLES);
+    // The edge points found, kept on the stack (no allocation on the frame path).
+    let mut pts = [(0.0f64, 0.0f64); REFINE_SAMPLES];
+    let mut found = 0;
     let steps = (2.0 * radius).ceil() as i32;
     for i in 0..REFINE_SAMPLES {
         let t = REFINE_END_SKIP as f64
@@ -1088,7 +1090,9 @@ fn fit_side(
             let c1 = bilinear(frame, p1.0, p1.1);
             let m = ((c1[0] - c0[0]).powi(2) + (c1[1] - c0[1]).powi(2) + (c1[2] - c0[2]).powi(2))
                 .sqrt();
-            mags[k as usize] = m;
+            if let Some(slot) = mags.get_mut(k as usize) {
+                *slot = m;
+            }
             if m > best.0 {
                 best = (m, k);
             }
@@ -1098,11 +1102,13 @@ fn fit_side(
             continue;
         }
         // Parabolic peak interpolation.
-        let (m0, m1, m2) = (
-            mags[(k - 1) as usize],
-            mags[k as usize],
-            mags[(k + 1) as usize],
-        );
+        let (Some(&m0), Some(&m1), Some(&m2)) = (
+            mags.get((k - 1) as usize),
+            mags.get(k as usize),
+            mags.get((k + 1) as usize),
+        ) else {
+            continue;
+        };
         let den = m0 - 2.0 * m1 + m2;
         let sub = if den.abs() > 1e-9 {
             (0.5 * (m0 - m2) / den).clamp(-0.5, 0.5)
@@ -1110,9 +1116,12 @@ fn fit_side(
             0.0
         };
         let o = -radius + k as f64 + sub;
-        pts.push((base.0 + o * n.0, base.1 + o * n.1));
+        if let Some(slot) = pts.get_mut(found) {
+            *slot = (base.0 + o * n.0, base.1 + o * n.1);
+            found += 1;
+        }
     }
-    robust_line_fit(&pts, coarse)
+    robust_line_fit(pts.get(..found).unwrap_or(&[]), coarse)
 }
 
 /// Weighted total-least-squares line with Tukey reweighting, starting from `init`.
