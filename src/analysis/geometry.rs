@@ -99,7 +99,9 @@ impl Quad {
     /// Area of the part of the quad inside the rectangle [0, w] x [0, h] (Sutherland-Hodgman).
     #[allow(clippy::type_complexity)] // a table of four (distance function, limit) pairs
     pub fn area_inside(&self, w: f32, h: f32) -> f32 {
-        let mut poly: Vec<Point> = self.0.to_vec();
+        // Each clip adds at most one corner: a quad clipped by four edges has at most eight.
+        const MOST: usize = 8;
+        let mut poly = ClipPolygon::<MOST>::from_points(&self.0);
         // Each clip edge keeps the points where `inside` holds.
         let edges: [(fn(Point, f32) -> f32, f32); 4] = [
             (|p, _| p.x, 0.0),
@@ -108,13 +110,8 @@ impl Quad {
             (|p, h| h - p.y, h),
         ];
         for (dist, lim) in edges {
-            if poly.is_empty() {
-                break;
-            }
-            let input = std::mem::take(&mut poly);
-            let n = input.len();
-            for i in 0..n {
-                let (a, b) = (input[i], input[(i + 1) % n]);
+            let input = std::mem::replace(&mut poly, ClipPolygon::empty());
+            for (&a, &b) in input.edges() {
                 let (da, db) = (dist(a, lim), dist(b, lim));
                 if da >= 0.0 {
                     poly.push(a);
@@ -124,12 +121,7 @@ impl Quad {
                 }
             }
         }
-        let n = poly.len();
-        let mut s = 0.0;
-        for i in 0..n {
-            let (a, b) = (poly[i], poly[(i + 1) % n]);
-            s += a.x * b.y - b.x * a.y;
-        }
+        let s: f32 = poly.edges().map(|(a, b)| a.x * b.y - b.x * a.y).sum();
         (0.5 * s).abs()
     }
 
@@ -216,6 +208,43 @@ impl Homography {
     }
 }
 
+/// A polygon of at most `N` corners on the stack, for clipping without allocating.
+struct ClipPolygon<const N: usize> {
+    points: [Point; N],
+    len: usize,
+}
+
+impl<const N: usize> ClipPolygon<N> {
+    fn empty() -> Self {
+        Self {
+            points: [Point::new(0.0, 0.0); N],
+            len: 0,
+        }
+    }
+
+    fn from_points(points: &[Point]) -> Self {
+        let mut poly = Self::empty();
+        for &p in points {
+            poly.push(p);
+        }
+        poly
+    }
+
+    /// Adds a corner; beyond `N`, drops it (a quad clipped by four edges never gets there).
+    fn push(&mut self, p: Point) {
+        if let Some(slot) = self.points.get_mut(self.len) {
+            *slot = p;
+            self.len += 1;
+        }
+    }
+
+    /// Each corner with the next, the last with the first.
+    fn edges(&self) -> impl Iterator<Item = (&Point, &Point)> {
+        let corners = self.points.get(..self.len).unwrap_or(&[]);
+        corners.iter().zip(corners.iter().cycle().skip(1))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,5 +302,14 @@ mod tests {
         assert!(!q.contains(Point::new(11.0, 2.0)));
         assert_eq!(q.area_inside(100.0, 100.0), 50.0);
         assert_eq!(q.area_inside(4.0, 100.0), 20.0);
+        // A diamond over the frame with every corner outside: clipped to an octagon, the frame
+        // less four corner triangles of 30 x 30 / 2.
+        let diamond = Quad([
+            Point::new(50.0, -20.0),
+            Point::new(120.0, 50.0),
+            Point::new(50.0, 120.0),
+            Point::new(-20.0, 50.0),
+        ]);
+        assert!((diamond.area_inside(100.0, 100.0) - 8200.0).abs() < 0.01);
     }
 }
