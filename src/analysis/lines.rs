@@ -88,6 +88,9 @@ pub struct Line {
     /// A run over THROUGH_RUN_FRAC of the chord comes in from an edge of the frame: the line
     /// crosses the frame like background structure.
     pub through: bool,
+    /// The line's place in the list being ranked: the last key of each ranking, so an unstable
+    /// sort (which needs no scratch buffer) keeps ties in their order, as a stable sort would.
+    pub order: u32,
 }
 
 impl Line {
@@ -359,8 +362,9 @@ impl LineFinder {
         // orientation. They have places of their own: the side of a passport's data page runs on
         // along the facing page and can cross the whole frame, and a textured background's
         // ending lines (grass) would otherwise fill every place first.
+        number_in_order(&mut self.ranked);
         self.ranked
-            .sort_by_key(|l| (l.is_through(), std::cmp::Reverse(l.run)));
+            .sort_unstable_by_key(|l| (l.is_through(), std::cmp::Reverse(l.run), l.order));
         // Cap each orientation so one texture cannot crowd out the document's other sides.
         let mut per_orientation = [0usize; BUCKETS];
         // Except for a lone line across the frame in its orientation (the only one walked there):
@@ -394,7 +398,9 @@ impl LineFinder {
             }
             self.spare.extend([line.pos, line.neg]);
         }
-        self.passed_over.sort_by_key(|l| std::cmp::Reverse(l.votes));
+        number_in_order(&mut self.passed_over);
+        self.passed_over
+            .sort_unstable_by_key(|l| (std::cmp::Reverse(l.votes), l.order));
         let mut reserved = [false; BUCKETS];
         for line in self.passed_over.drain(..) {
             if max_reserve > 0
@@ -600,6 +606,13 @@ impl LineFinder {
     }
 }
 
+/// Numbers the lines in their current order (see [`Line::order`]).
+fn number_in_order(lines: &mut [Line]) {
+    for (place, line) in (0u32..).zip(lines.iter_mut()) {
+        line.order = place;
+    }
+}
+
 /// The non-maximum window's offsets (angle bins, rho bins) around a cell, the cell itself left
 /// out, nearest first: by rho offset, then by angle offset.
 fn nms_window() -> Vec<(i32, i32)> {
@@ -733,15 +746,19 @@ fn walk_line(
         votes,
         run: 0,
         through: false,
+        order: 0,
     };
     if t_max <= t_min {
         line.t_min = 0.0;
         line.t_max = 0.0;
         return line;
     }
+    // Every profile is made room for the image's longest chord (its diagonal), not this line's:
+    // a recycled profile then fits whatever line takes it next, frame after frame.
     let steps = (t_max - t_min) as usize + 1;
-    line.pos.reserve(steps + 1);
-    line.neg.reserve(steps + 1);
+    let longest = (w.hypot(h).ceil() as usize + 2).max(steps + 1);
+    line.pos.reserve(longest);
+    line.neg.reserve(longest);
     line.pos.push(0);
     line.neg.push(0);
     let cos_tol = SUPPORT_ANGLE_DEG.to_radians().cos();
