@@ -8,6 +8,7 @@ use image::RgbImage;
 
 use super::geometry::{Point, Quad};
 use super::locate::bilinear;
+use super::stack::StackList;
 
 /// Samples in the stretch next to a corner, and along the middle of a side.
 const NEAR_SAMPLES: usize = 10;
@@ -68,10 +69,10 @@ pub fn corner_visibility(
     // Along the middle of each side (side k runs from corner k to corner k+1): its typical step,
     // and the document's margin colour just inside, per channel the median over every side (a
     // finger over one side does not move it).
-    let mut margin: [Samples<{ 4 * MID_SAMPLES }>; 3] = std::array::from_fn(|_| Samples::new());
+    let mut margin: [StackList<f32, { 4 * MID_SAMPLES }>; 3] = Default::default();
     let mid_step: [Option<f32>; 4] = std::array::from_fn(|k| {
         let (a, b) = (c[k], c[(k + 1) % 4]);
-        let mut steps = Samples::<MID_SAMPLES>::new();
+        let mut steps = StackList::<f32, MID_SAMPLES>::default();
         for i in 0..MID_SAMPLES {
             let t = 0.3 + 0.4 * (i as f32 + 0.5) / MID_SAMPLES as f32;
             if let Some((step, inside)) = sample_across(frame, a, b, t, centre, probe_px) {
@@ -81,10 +82,10 @@ pub fn corner_visibility(
                 }
             }
         }
-        steps.upper_median()
+        upper_median(steps.as_mut_slice())
     });
-    let paper = (margin[0].len() >= MID_SAMPLES)
-        .then(|| margin.map(|mut v| v.upper_median().unwrap_or(0.0)));
+    let paper = (margin[0].as_slice().len() >= MID_SAMPLES)
+        .then(|| margin.map(|mut v| upper_median(v.as_mut_slice()).unwrap_or(0.0)));
     let unlike_tolerance = paper.map(|p| (UNLIKE_PAPER_FRAC * length(p)).max(UNLIKE_PAPER_MIN));
     for (k, vis) in out.iter_mut().enumerate() {
         let before = (k + 3) % 4;
@@ -161,38 +162,11 @@ pub fn corner_visibility(
     out
 }
 
-/// Up to `N` samples kept on the stack: a frame's medians without allocating.
-struct Samples<const N: usize> {
-    values: [f32; N],
-    len: usize,
-}
-
-impl<const N: usize> Samples<N> {
-    fn new() -> Self {
-        Self {
-            values: [0.0; N],
-            len: 0,
-        }
-    }
-
-    /// Keeps `v`; beyond `N` samples, drops it.
-    fn push(&mut self, v: f32) {
-        if let Some(slot) = self.values.get_mut(self.len) {
-            *slot = v;
-            self.len += 1;
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    /// The middle sample (the upper of the two middle ones for an even count); None when empty.
-    fn upper_median(&mut self) -> Option<f32> {
-        let kept = self.values.get_mut(..self.len)?;
-        kept.sort_unstable_by(f32::total_cmp);
-        kept.get(kept.len() / 2).copied()
-    }
+/// The middle of `values` (the upper of the two middle ones for an even count), which it sorts;
+/// None when empty.
+fn upper_median(values: &mut [f32]) -> Option<f32> {
+    values.sort_unstable_by(f32::total_cmp);
+    values.get(values.len() / 2).copied()
 }
 
 fn length(c: [f32; 3]) -> f32 {

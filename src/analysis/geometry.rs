@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::stack::StackList;
+
 /// A point in frame pixels: origin top-left, x right, y down, never mirrored.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Point {
@@ -101,17 +103,20 @@ impl Quad {
     pub fn area_inside(&self, w: f32, h: f32) -> f32 {
         // Each clip adds at most one corner: a quad clipped by four edges has at most eight.
         const MOST: usize = 8;
-        let mut poly = ClipPolygon::<MOST>::from_points(&self.0);
+        let mut poly = StackList::<Point, MOST>::default();
+        for &corner in &self.0 {
+            poly.push(corner);
+        }
         // Each clip edge keeps the points where `inside` holds.
-        let edges: [(fn(Point, f32) -> f32, f32); 4] = [
+        let clip_edges: [(fn(Point, f32) -> f32, f32); 4] = [
             (|p, _| p.x, 0.0),
             (|p, w| w - p.x, w),
             (|p, _| p.y, 0.0),
             (|p, h| h - p.y, h),
         ];
-        for (dist, lim) in edges {
-            let input = std::mem::replace(&mut poly, ClipPolygon::empty());
-            for (&a, &b) in input.edges() {
+        for (dist, lim) in clip_edges {
+            let input = std::mem::take(&mut poly);
+            for (&a, &b) in polygon_edges(input.as_slice()) {
                 let (da, db) = (dist(a, lim), dist(b, lim));
                 if da >= 0.0 {
                     poly.push(a);
@@ -121,7 +126,9 @@ impl Quad {
                 }
             }
         }
-        let s: f32 = poly.edges().map(|(a, b)| a.x * b.y - b.x * a.y).sum();
+        let s: f32 = polygon_edges(poly.as_slice())
+            .map(|(a, b)| a.x * b.y - b.x * a.y)
+            .sum();
         (0.5 * s).abs()
     }
 
@@ -208,41 +215,9 @@ impl Homography {
     }
 }
 
-/// A polygon of at most `N` corners on the stack, for clipping without allocating.
-struct ClipPolygon<const N: usize> {
-    points: [Point; N],
-    len: usize,
-}
-
-impl<const N: usize> ClipPolygon<N> {
-    fn empty() -> Self {
-        Self {
-            points: [Point::new(0.0, 0.0); N],
-            len: 0,
-        }
-    }
-
-    fn from_points(points: &[Point]) -> Self {
-        let mut poly = Self::empty();
-        for &p in points {
-            poly.push(p);
-        }
-        poly
-    }
-
-    /// Adds a corner; beyond `N`, drops it (a quad clipped by four edges never gets there).
-    fn push(&mut self, p: Point) {
-        if let Some(slot) = self.points.get_mut(self.len) {
-            *slot = p;
-            self.len += 1;
-        }
-    }
-
-    /// Each corner with the next, the last with the first.
-    fn edges(&self) -> impl Iterator<Item = (&Point, &Point)> {
-        let corners = self.points.get(..self.len).unwrap_or(&[]);
-        corners.iter().zip(corners.iter().cycle().skip(1))
-    }
+/// Each corner of a polygon with the next, the last with the first.
+fn polygon_edges(corners: &[Point]) -> impl Iterator<Item = (&Point, &Point)> {
+    corners.iter().zip(corners.iter().cycle().skip(1))
 }
 
 #[cfg(test)]

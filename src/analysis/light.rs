@@ -3,6 +3,7 @@
 
 use super::geometry::{Point, Quad};
 use super::report::Region;
+use super::stack::StackList;
 use super::work::{WorkImage, luma_of};
 
 /// Working pixels are box averages, so a clipped highlight reads a little under the full-resolution
@@ -229,9 +230,7 @@ impl LightProbe {
 fn evenness(work: &WorkImage, quad: &Quad, glare_level: u8) -> f32 {
     const SAMPLES: usize = 8;
     let c = quad.0;
-    // One mean a cell, kept on the stack (no allocation on the frame path).
-    let mut cell_means = [0.0f32; EVEN_GRID.0 * EVEN_GRID.1];
-    let mut cells = 0;
+    let mut cell_means = StackList::<f32, { EVEN_GRID.0 * EVEN_GRID.1 }>::default();
     for gy in 0..EVEN_GRID.1 {
         for gx in 0..EVEN_GRID.0 {
             let (mut s, mut n) = (0u32, 0u32);
@@ -255,15 +254,12 @@ fn evenness(work: &WorkImage, quad: &Quad, glare_level: u8) -> f32 {
                     n += 1;
                 }
             }
-            if n > SAMPLES as u32
-                && let Some(slot) = cell_means.get_mut(cells)
-            {
-                *slot = s as f32 / n as f32;
-                cells += 1;
+            if n > SAMPLES as u32 {
+                cell_means.push(s as f32 / n as f32);
             }
         }
     }
-    let means = cell_means.get(..cells).unwrap_or(&[]);
+    let means = cell_means.as_slice();
     let max = means.iter().copied().fold(0.0f32, f32::max);
     let min = means.iter().copied().fold(f32::MAX, f32::min);
     if means.is_empty() || max <= 0.0 {

@@ -7,6 +7,7 @@ use super::geometry::{Point, Quad};
 use super::lines::{Line, LineFinder};
 use super::pose;
 use super::spec::{DocKind, KindChoice};
+use super::stack::StackList;
 use super::work::{WorkImage, luma_of, upper_quartile};
 
 /// Lines kept from the Hough transform: ending ones, lines across the whole frame, ending lines
@@ -1058,9 +1059,7 @@ fn fit_side(
     let (w, h) = (frame.width() as f64, frame.height() as f64);
     let n = (-coarse.d.1, coarse.d.0);
     let len = ((b.0 - a.0) as f64).hypot((b.1 - a.1) as f64);
-    // The edge points found, kept on the stack (no allocation on the frame path).
-    let mut pts = [(0.0f64, 0.0f64); REFINE_SAMPLES];
-    let mut found = 0;
+    let mut pts = StackList::<(f64, f64), REFINE_SAMPLES>::default();
     let steps = (2.0 * radius).ceil() as i32;
     for i in 0..REFINE_SAMPLES {
         let t = REFINE_END_SKIP as f64
@@ -1116,12 +1115,9 @@ fn fit_side(
             0.0
         };
         let o = -radius + k as f64 + sub;
-        if let Some(slot) = pts.get_mut(found) {
-            *slot = (base.0 + o * n.0, base.1 + o * n.1);
-            found += 1;
-        }
+        pts.push((base.0 + o * n.0, base.1 + o * n.1));
     }
-    robust_line_fit(pts.get(..found).unwrap_or(&[]), coarse)
+    robust_line_fit(pts.as_slice(), coarse)
 }
 
 /// Weighted total-least-squares line with Tukey reweighting, starting from `init`.

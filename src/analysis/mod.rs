@@ -19,6 +19,7 @@ pub mod mrz;
 pub mod pose;
 pub mod report;
 pub mod spec;
+mod stack;
 mod wide;
 pub mod work;
 
