@@ -367,10 +367,6 @@ impl LineFinder {
             .sort_unstable_by_key(|l| (l.is_through(), std::cmp::Reverse(l.run), l.order));
         // Cap each orientation so one texture cannot crowd out the document's other sides.
         let mut per_orientation = [0usize; BUCKETS];
-        // Except for a lone line across the frame in its orientation (the only one walked there):
-        // the side of a passport's data page running on along its booklet keeps its place where
-        // grass or grain has filled the orientation with ending lines. A family of them (blinds,
-        // stripes) is background.
         let mut ending_kept = 0;
         self.passed_over.clear();
         let mut full = false;
@@ -378,6 +374,10 @@ impl LineFinder {
             // Ending lines sort first: through lines take the places they left, and their own.
             full |= out.len() >= max_lines + max_through;
             let through = line.is_through();
+            // Except for a lone line across the frame in its orientation (the only one walked
+            // there): the side of a passport's data page running on along its booklet keeps its
+            // place where grass or grain has filled the orientation with ending lines. A family of
+            // them (blinds, stripes) is background.
             let lone = through && through_walked.get(bucket_of(line.theta)) == Some(&1);
             let bucket = per_orientation.get_mut(bucket_of(line.theta));
             match bucket {

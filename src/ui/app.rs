@@ -1750,8 +1750,8 @@ mod tests {
         assert!(missing.starts_with("cannot list "), "{missing}");
     }
 
-    /// A passport page shows a row for its machine-readable lines (a warning with the fix when
-    /// they do not show); an ID card shows none.
+    /// A passport page shows a row for its machine-readable lines (failed, with the fix, when they
+    /// do not show: the page is then not ready); an ID card shows none.
     #[test]
     fn a_passport_gets_a_machine_readable_lines_row_and_a_card_none() {
         use crate::scene::{SceneSpec, render};
