@@ -22,7 +22,7 @@ fn main() -> anyhow::Result<()> {
     let mut finder = LineFinder::default();
     let mut lines = Vec::new();
     let short = work.width.min(work.height) as f32;
-    finder.find(&work, (0.07 * short) as u32, 30, 6, 2, &mut lines);
+    finder.find(&work, (0.07 * short) as u32, 50, 6, 2, &mut lines);
     let mut out = image::RgbImage::from_fn(work.width as u32, work.height as u32, |x, y| {
         let i = work.idx(x as usize, y as usize);
         if work.edge[i] != 0 {

@@ -1,7 +1,7 @@
 //! The per-frame verdict on scenes whose answer is known by construction (always run), and on the
 //! shared dev frames with their ground truth (skipped when ../shared is absent).
 
-use idshot::analysis::{Analyzer, CheckId, Quad, Spec};
+use idshot::analysis::{Analyzer, CheckId, Point, Quad, Spec};
 use idshot::hints::Hint;
 use idshot::scene::{Finger, Glare, SceneSpec, render};
 
@@ -118,6 +118,45 @@ fn a_tilted_card_fails_tilt() {
     };
     let (report, truth) = verdict(&spec);
     assert!(truth.tilt_deg > 30.0);
+    assert!(!report.check(CheckId::Tilt).pass, "{:?}", report.measures);
+}
+
+/// The angle between two sides' directions, 0..=90 degrees.
+fn angle_between_sides(a: (Point, Point), b: (Point, Point)) -> f32 {
+    let heading = |(p, q): (Point, Point)| (q.y - p.y).atan2(q.x - p.x).to_degrees();
+    let apart = (heading(a) - heading(b)).rem_euclid(180.0);
+    apart.min(180.0 - apart)
+}
+
+/// A card tipped back 50 degrees and turned, held near the frame's side: in perspective its two
+/// sides that converge make 55 degrees (the corners of a dev frame's card, f0096), yet it is one
+/// card, outlined as a whole (and judged too tilted). Those sides were once taken for no pair.
+#[test]
+fn a_steeply_tilted_card_near_the_frame_edge_is_outlined_whole() {
+    let corners = [
+        (60.0, 50.0),
+        (1245.0, 395.0),
+        (915.0, 680.0),
+        (110.0, 490.0),
+    ];
+    let spec = SceneSpec {
+        placement: idshot::scene::Placement::Corners(Quad(corners.map(|(x, y)| Point::new(x, y)))),
+        ..SceneSpec::default()
+    };
+    let (report, truth) = verdict(&spec);
+    let [tl, tr, br, bl] = truth.corners.0;
+    let converging =
+        angle_between_sides((tl, tr), (bl, br)).max(angle_between_sides((tr, br), (tl, bl)));
+    assert!(
+        converging > 50.0,
+        "the scene no longer shows the case: {converging:.1} degrees"
+    );
+    assert!(
+        outlined_right(&report, &truth),
+        "{:?} vs {:?}",
+        report.document.map(|d| d.quad),
+        truth.corners
+    );
     assert!(!report.check(CheckId::Tilt).pass, "{:?}", report.measures);
 }
 
