@@ -71,7 +71,8 @@ const WARM_UP_ROUNDS: usize = 1;
 #[test]
 fn judging_a_frame_again_allocates_nothing() {
     // A card in good light, a passport page (its machine-readable zone is read), a card on a pale
-    // desk in a dim room (the dark frames' last look runs) and a frame with no document.
+    // desk in a dim room (the dark frames' last look runs), a frame with no document and a card
+    // turned a little over slats (the slats' ends are read as sides).
     let scenes = [
         SceneSpec::default(),
         SceneSpec {
@@ -95,6 +96,19 @@ fn judging_a_frame_again_allocates_nothing() {
             },
             ..SceneSpec::default()
         },
+        SceneSpec {
+            seed: 2,
+            background: Background::Slats,
+            placement: idshot::scene::Placement::Pose {
+                center: (0.5, 0.5),
+                fill: 0.6,
+                pitch_deg: 3.0,
+                yaw_deg: -2.0,
+                roll_deg: 2.5,
+                hfov_deg: idshot::scene::DEFAULT_HFOV_DEG,
+            },
+            ..SceneSpec::default()
+        },
     ];
     let frames: Vec<_> = scenes.iter().map(|s| render(s).image).collect();
     let mut analyzer = Analyzer::new(Spec::default());
@@ -105,6 +119,7 @@ fn judging_a_frame_again_allocates_nothing() {
         }
     }
     assert!(first.iter().take(3).all(|r| r.document.is_some()));
+    assert!(first.get(4).is_some_and(|r| r.document.is_some()));
     assert!(first.iter().all(|r| r.glare_regions.is_empty()));
     for (i, frame) in frames.iter().enumerate() {
         let mut report = None;

@@ -423,7 +423,8 @@ fn the_demo_finger_on_a_corner_is_never_ready() {
 /// Known weakness, kept visible: a card held square in front of slats or blinds running parallel
 /// to its sides. Its side lines up with slat edges above and below it, reads as one line across the
 /// whole frame (background structure) and ranks last, so the outline closes on a slat or the
-/// frame border instead. Cards turned a few degrees are found (the audit has them).
+/// frame border instead (3 of these 8 are found, 1 before the slats' ends were read as sides).
+/// Cards turned a few degrees are found (the audit has them).
 #[test]
 #[ignore = "known weakness: a card held square to slats parallel to its sides is not found"]
 fn a_card_held_square_over_slats_is_found() {
@@ -438,6 +439,44 @@ fn a_card_held_square_over_slats_is_found() {
         found += usize::from(outlined_right(&report, &truth));
     }
     assert!(found >= 7, "found {found} of {}", seeds.count());
+}
+
+/// A card held over slats turned a few degrees from them: its sides across the slats show only
+/// where a slat darker or lighter than the card meets them, but the slats stop all along them. Most
+/// are outlined close to the card, not as a strip of slats or a frame border's rectangle (15 of
+/// 24 within 5% of the diagonal and 11 right before the slats' ends were read as sides; 18 and 13
+/// with them).
+#[test]
+fn cards_turned_a_little_over_slats_are_outlined_where_the_slats_stop() {
+    let (mut close, mut right) = (0, 0);
+    let seeds = 1..=24u64;
+    for seed in seeds.clone() {
+        let roll_deg = [-4.0f32, -2.0, 2.5, 5.0][(seed % 4) as usize];
+        let (report, truth) = verdict(&SceneSpec {
+            seed,
+            background: idshot::scene::Background::Slats,
+            placement: idshot::scene::Placement::Pose {
+                center: (0.5, 0.5),
+                fill: 0.6,
+                pitch_deg: 3.0,
+                yaw_deg: -2.0,
+                roll_deg,
+                hfov_deg: idshot::scene::DEFAULT_HFOV_DEG,
+            },
+            ..SceneSpec::default()
+        });
+        let diagonal = truth.corners.0[0].dist(truth.corners.0[2]);
+        close += usize::from(
+            report
+                .document
+                .as_ref()
+                .is_some_and(|doc| max_corner_error(&doc.quad, &truth.corners) < 0.05 * diagonal),
+        );
+        right += usize::from(outlined_right(&report, &truth));
+    }
+    let scenes = seeds.count();
+    assert!(close >= 17, "{close} of {scenes} outlined within 5%");
+    assert!(right >= 12, "{right} of {scenes} outlined right");
 }
 
 /// A card held further off over wood grain: the grain gives many long lines parallel to the card's

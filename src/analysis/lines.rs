@@ -88,6 +88,9 @@ pub struct Line {
     /// A run over THROUGH_RUN_FRAC of the chord comes in from an edge of the frame: the line
     /// crosses the frame like background structure.
     pub through: bool,
+    /// For a side seen where stripes stop ([`super::occlusion`]): +1 when the stripes lie on the
+    /// side of its normal, -1 on the other; 0 for an edge. The document is on the other side.
+    pub stripes_beyond: f32,
     /// The line's place in the list being ranked: the last key of each ranking, so an unstable
     /// sort (which needs no scratch buffer) keeps ties in their order, as a stable sort would.
     pub order: u32,
@@ -421,6 +424,13 @@ impl LineFinder {
         }
     }
 
+    /// Walks the line at `(theta, rho)` (radians, working pixels) in a profile from this finder's
+    /// spare buffers: a line found by other means, given back with the next [`LineFinder::find`]'s `out`.
+    pub fn walk(&mut self, work: &WorkImage, theta: f32, rho: f32, votes: u32) -> Line {
+        let profile = (self.spare.pop(), self.spare.pop());
+        walk_line(work, (theta, rho), votes, false, profile)
+    }
+
     /// Each edge pixel votes for the lines within VOTE_SPREAD_BINS of its gradient direction.
     /// The pixels are first sorted by that direction so that each angle's row of the accumulator
     /// takes all its votes in one go while it is in cache (votes commute: the counts are the same
@@ -746,6 +756,7 @@ fn walk_line(
         votes,
         run: 0,
         through: false,
+        stripes_beyond: 0.0,
         order: 0,
     };
     if t_max <= t_min {

@@ -5,6 +5,7 @@ use image::RgbImage;
 
 use super::geometry::{Point, Quad};
 use super::lines::{Line, LineFinder};
+use super::occlusion::{MAX_OCCLUDING_SIDES, OcclusionFinder};
 use super::pose;
 use super::spec::{DocKind, KindChoice};
 use super::stack::StackList;
@@ -162,6 +163,9 @@ struct Candidate {
 pub struct Locator {
     finder: LineFinder,
     lines: Vec<Line>,
+    occlusion: OcclusionFinder,
+    /// The occluding sides found, before they join `lines`.
+    occluding: Vec<Line>,
     /// Near-parallel pairs `(i, j)`, `i < j`: candidate opposite sides.
     pairs: Vec<(usize, usize)>,
     /// Per line, the set of lines at least MIN_ADJACENT_ANGLE_DEG away from it (bit k: line k).
@@ -207,6 +211,7 @@ impl Locator {
             RESERVE_LINES,
             &mut self.lines,
         );
+        self.add_occluding_sides(work);
         self.collect_pairs(work);
         self.collect_sides();
         self.collect_candidates(work, kind);
@@ -225,6 +230,26 @@ impl Locator {
             detail,
             paper_beyond,
         )
+    }
+
+    /// Sides seen where stripes behind the document stop ([`super::occlusion`]), placed before
+    /// the frame borders, which the finder puts last, as far as a LineSet has room.
+    fn add_occluding_sides(&mut self, work: &WorkImage) {
+        let room = (LineSet::BITS as usize)
+            .saturating_sub(self.lines.len())
+            .min(MAX_OCCLUDING_SIDES);
+        let borders_at = self.lines.iter().take_while(|l| !l.border).count();
+        self.occluding.clear();
+        self.occlusion.find(
+            work,
+            &mut self.finder,
+            &self.lines,
+            room,
+            &mut self.occluding,
+        );
+        for (k, side) in self.occluding.drain(..).enumerate() {
+            self.lines.insert(borders_at + k, side);
+        }
     }
 
     fn collect_pairs(&mut self, work: &WorkImage) {
@@ -370,6 +395,17 @@ impl Locator {
         }
         let area = polygon_area(&corners);
         if area < MIN_AREA_FRAC * w * h {
+            return None;
+        }
+        // A side seen where stripes stop has the stripes outside the outline.
+        let centre = centre_of(&corners);
+        let stripes_inside = sides.iter().any(|&k| {
+            self.lines.get(k).is_some_and(|l| {
+                let offset = l.normal.0 * centre.0 + l.normal.1 * centre.1 - l.rho;
+                l.stripes_beyond * offset > 0.0
+            })
+        });
+        if stripes_inside {
             return None;
         }
         // Sides c and d lie between a and b, sides a and b between c and d: each was measured

@@ -16,6 +16,7 @@ pub mod light;
 pub mod lines;
 pub mod locate;
 pub mod mrz;
+pub mod occlusion;
 pub mod pose;
 pub mod report;
 pub mod spec;
