@@ -219,12 +219,18 @@ impl OcclusionFinder {
             self.runs.clear();
             let mut run: Option<(u32, u32)> = None;
             let steps = line.pos.len().min(line.neg.len()).saturating_sub(1) as u32;
-            for k in 0..=steps {
-                let hit = k < steps && {
-                    let at = |v: &Vec<u32>, i: u32| v.get(i as usize).copied().unwrap_or(0);
-                    at(&line.pos, k + 1) + at(&line.neg, k + 1)
-                        > at(&line.pos, k) + at(&line.neg, k)
-                };
+            // A step is a hit where either prefix sum grows; one more step past the end, a miss,
+            // closes the last run.
+            let hits = line
+                .pos
+                .windows(2)
+                .zip(line.neg.windows(2))
+                .map(|pair| match pair {
+                    ([p0, p1], [n0, n1]) => p1 + n1 > p0 + n0,
+                    _ => false,
+                })
+                .chain(std::iter::once(false));
+            for (k, hit) in (0..=steps).zip(hits) {
                 match (run, hit) {
                     (None, true) => run = Some((k, k)),
                     (Some((start, _)), true) => run = Some((start, k)),
