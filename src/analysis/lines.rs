@@ -8,7 +8,7 @@
 use super::work::{WorkImage, magnitude_of};
 
 /// Hough angle resolution: 1 degree.
-const ANGLE_BINS: usize = 180;
+pub const ANGLE_BINS: usize = 180;
 /// Each edge pixel votes for lines within this many degrees of its gradient direction.
 const VOTE_SPREAD_BINS: i32 = 3;
 /// A pixel supports a line when its gradient is within this angle of the line's normal.
@@ -209,12 +209,7 @@ impl LineFinder {
             self.nms_window = nms_window();
         }
         if self.trig.len() != ANGLE_BINS {
-            self.trig = (0..ANGLE_BINS)
-                .map(|b| {
-                    let t = (b as f32).to_radians();
-                    (t.cos(), t.sin())
-                })
-                .collect();
+            self.trig = normals_per_degree();
         }
         self.acc.clear();
         self.acc.resize(ANGLE_BINS * rho_bins, 0);
@@ -840,6 +835,22 @@ fn walk_line(
     }
     line.run = best_run.max((MIXED_RUN_WEIGHT * best_mixed_run as f32) as u32);
     line
+}
+
+/// Angle between two line orientations (radians), 0..=90 degrees.
+pub fn angle_between(t1: f32, t2: f32) -> f32 {
+    let d = (t1 - t2).to_degrees().rem_euclid(180.0);
+    d.min(180.0 - d)
+}
+
+/// cos and sin of each angle bin's normal (ANGLE_BINS, a degree apart).
+pub fn normals_per_degree() -> Vec<(f32, f32)> {
+    (0..ANGLE_BINS)
+        .map(|b| {
+            let t = (b as f32).to_radians();
+            (t.cos(), t.sin())
+        })
+        .collect()
 }
 
 /// The orientation bucket of a line at `theta` radians.

@@ -4,7 +4,7 @@
 use image::RgbImage;
 
 use super::geometry::{Point, Quad};
-use super::lines::{Line, LineFinder};
+use super::lines::{Line, LineFinder, angle_between};
 use super::occlusion::{MAX_OCCLUDING_SIDES, OcclusionFinder};
 use super::pose;
 use super::spec::{DocKind, KindChoice};
@@ -986,12 +986,6 @@ fn distance(a: (f32, f32), b: (f32, f32)) -> f32 {
 
 fn lerp(a: (f32, f32), b: (f32, f32), t: f32) -> (f32, f32) {
     (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t)
-}
-
-/// Angle between two line orientations, 0..=90 degrees.
-fn angle_between(t1: f32, t2: f32) -> f32 {
-    let d = (t1 - t2).to_degrees().rem_euclid(180.0);
-    d.min(180.0 - d)
 }
 
 fn polygon_area(c: &[(f32, f32); 4]) -> f32 {

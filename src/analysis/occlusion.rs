@@ -6,7 +6,7 @@
 //! The ends are found on the lines the finder already walked (a family of near-parallel lines,
 //! each a slat's edge cut by the document), and voted into a small Hough transform of their own.
 
-use super::lines::{Line, LineFinder};
+use super::lines::{ANGLE_BINS, Line, LineFinder, angle_between, normals_per_degree};
 use super::work::WorkImage;
 
 /// Lines within this angle of each other (degrees) belong to one family of stripes.
@@ -47,7 +47,6 @@ pub const MAX_OCCLUDING_SIDES: usize = 4;
 /// stripes every few pixels it is as well evidenced as an edge seen over half its length.
 const END_CREDIT_SHARE: f32 = 0.5;
 const MAX_END_CREDIT_PX: f32 = 12.0;
-const ANGLE_BINS: usize = 180;
 /// A line the finder found within this angle (degrees) and distance (pixels, at the ends' centre)
 /// of an occluding side is that side.
 const SAME_SIDE_DEG: f32 = 3.0;
@@ -102,12 +101,7 @@ impl OcclusionFinder {
         let diag = w.hypot(h);
         let rho_bins = (2.0 * diag / RHO_BIN_PX) as usize + 2;
         if self.trig.len() != ANGLE_BINS {
-            self.trig = (0..ANGLE_BINS)
-                .map(|b| {
-                    let t = (b as f32).to_radians();
-                    (t.cos(), t.sin())
-                })
-                .collect();
+            self.trig = normals_per_degree();
         }
         self.acc.clear();
         self.acc.resize(ANGLE_BINS * rho_bins, 0);
@@ -439,12 +433,6 @@ fn credit_ends(side: &mut Line, along: &mut [f32]) {
         }
         *sum += added;
     }
-}
-
-/// Angle between two line orientations, 0..=90 degrees.
-fn angle_between(t1: f32, t2: f32) -> f32 {
-    let d = (t1 - t2).to_degrees().rem_euclid(180.0);
-    d.min(180.0 - d)
 }
 
 #[cfg(test)]
