@@ -164,8 +164,9 @@ pub struct Locator {
     finder: LineFinder,
     lines: Vec<Line>,
     occlusion: OcclusionFinder,
-    /// The occluding sides found, before they join `lines`.
+    /// The occluding sides found, before they join `lines`, and how many joined this frame.
     occluding: Vec<Line>,
+    occluding_sides: usize,
     /// Near-parallel pairs `(i, j)`, `i < j`: candidate opposite sides.
     pairs: Vec<(usize, usize)>,
     /// Per line, the set of lines at least MIN_ADJACENT_ANGLE_DEG away from it (bit k: line k).
@@ -247,6 +248,7 @@ impl Locator {
             room,
             &mut self.occluding,
         );
+        self.occluding_sides = self.occluding.len();
         for (k, side) in self.occluding.drain(..).enumerate() {
             self.lines.insert(borders_at + k, side);
         }
@@ -398,13 +400,15 @@ impl Locator {
             return None;
         }
         // A side seen where stripes stop has the stripes outside the outline.
-        let centre = centre_of(&corners);
-        let stripes_inside = sides.iter().any(|&k| {
-            self.lines.get(k).is_some_and(|l| {
-                let offset = l.normal.0 * centre.0 + l.normal.1 * centre.1 - l.rho;
-                l.stripes_beyond * offset > 0.0
+        let stripes_inside = self.occluding_sides > 0 && {
+            let centre = centre_of(&corners);
+            sides.iter().any(|&k| {
+                self.lines.get(k).is_some_and(|l| {
+                    let offset = l.normal.0 * centre.0 + l.normal.1 * centre.1 - l.rho;
+                    l.stripes_beyond * offset > 0.0
+                })
             })
-        });
+        };
         if stripes_inside {
             return None;
         }

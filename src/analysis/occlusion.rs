@@ -10,7 +10,7 @@ use super::lines::{ANGLE_BINS, Line, LineFinder, angle_between, normals_per_degr
 use super::work::WorkImage;
 
 /// Lines within this angle of each other (degrees) belong to one family of stripes.
-const FAMILY_ANGLE_DEG: f32 = 4.0;
+const FAMILY_ANGLE_DEG: u32 = 4;
 /// A family has at least this many lines: stripes, not a document's two parallel sides.
 const FAMILY_MIN_LINES: usize = 8;
 /// A stretch of a stripe's edge counts from this many pixels, with gaps of up to RUN_GAP_PX.
@@ -38,7 +38,7 @@ const MIN_ENDS: u16 = 5;
 /// At least this share of a side's ends, net, have their stripe going on from the same side.
 const ONE_SIDE_SHARE: f32 = 0.8;
 /// The end-point Hough's resolution: 1 degree, this many pixels of rho.
-const RHO_BIN_PX: f32 = 2.0;
+const RHO_BIN_PX: f32 = 4.0;
 /// An end within this distance of a fitted side (pixels) is one of its ends.
 const END_ON_SIDE_PX: f32 = 2.5;
 /// Occluding sides added at most.
@@ -48,9 +48,10 @@ pub const MAX_OCCLUDING_SIDES: usize = 4;
 const END_CREDIT_SHARE: f32 = 0.5;
 const MAX_END_CREDIT_PX: f32 = 12.0;
 /// A line the finder found within this angle (degrees) and distance (pixels, at the ends' centre)
-/// of an occluding side is that side.
+/// of an occluding side is that side: the stripes' ends stop a few pixels short of the
+/// document's edge where it shows.
 const SAME_SIDE_DEG: f32 = 3.0;
-const SAME_SIDE_PX: f32 = 3.0;
+const SAME_SIDE_PX: f32 = 6.0;
 /// Peaks of the end-point Hough looked at, at most.
 const PEAKS_TRIED: usize = 12;
 /// A peak that is no side clears the cells this many bins around it (angle and rho).
@@ -72,7 +73,7 @@ pub struct OcclusionFinder {
     /// One line's long stretches of edge (first and last step).
     runs: Vec<(u32, u32)>,
     acc: Vec<u16>,
-    /// Cells of `acc` with at least MIN_ENDS votes: (votes, cell).
+    /// Cells of `acc` that reached MIN_ENDS votes: (votes, cell).
     peaks: Vec<(u16, usize)>,
     /// cos and sin of each angle bin.
     trig: Vec<(f32, f32)>,
@@ -105,17 +106,15 @@ impl OcclusionFinder {
         }
         self.acc.clear();
         self.acc.resize(ANGLE_BINS * rho_bins, 0);
+        self.peaks.clear();
         for k in 0..self.ends.len() {
             self.vote(k, rho_bins, diag, 1);
         }
         self.used.clear();
         self.used.resize(self.ends.len(), false);
         // The cells with enough ends, most first: each is looked at with the ends left to it.
-        self.peaks.clear();
-        for (cell, &votes) in self.acc.iter().enumerate() {
-            if votes >= MIN_ENDS {
-                self.peaks.push((votes, cell));
-            }
+        for (votes, cell) in self.peaks.iter_mut() {
+            *votes = self.acc.get(*cell).copied().unwrap_or(0);
         }
         self.peaks
             .sort_unstable_by_key(|&(votes, cell)| (std::cmp::Reverse(votes), cell));
@@ -175,8 +174,11 @@ impl OcclusionFinder {
     /// Clears the end-point Hough's cells within SUPPRESS_BINS of `cell`.
     fn suppress(&mut self, cell: usize, rho_bins: usize) {
         let (b, r) = ((cell / rho_bins) as i32, (cell % rho_bins) as i32);
+        // Not wrapped past 0 or 180 degrees, where rho changes sign: a cell there is only tried.
         for db in -SUPPRESS_BINS..=SUPPRESS_BINS {
-            let angle = (b + db).rem_euclid(ANGLE_BINS as i32) as usize;
+            let Some(angle) = usize::try_from(b + db).ok().filter(|&a| a < ANGLE_BINS) else {
+                continue;
+            };
             for dr in -SUPPRESS_BINS..=SUPPRESS_BINS {
                 let Ok(rho) = usize::try_from(r + dr) else {
                     continue;
@@ -201,11 +203,21 @@ impl OcclusionFinder {
                 && x < w - 1.0 - FRAME_SLACK_PX
                 && y < h - 1.0 - FRAME_SLACK_PX
         };
+        // Lines per degree of orientation (the finder's lines lie on whole degrees): a family is
+        // counted from the degrees within FAMILY_ANGLE_DEG.
+        let degree_of = |l: &Line| (l.theta.to_degrees().round() as usize) % ANGLE_BINS;
+        let mut per_degree = [0usize; ANGLE_BINS];
         for line in lines.iter().filter(|l| !l.border) {
-            let family = lines
-                .iter()
-                .filter(|o| !o.border && angle_between(o.theta, line.theta) <= FAMILY_ANGLE_DEG)
-                .count();
+            if let Some(count) = per_degree.get_mut(degree_of(line)) {
+                *count += 1;
+            }
+        }
+        let reach = FAMILY_ANGLE_DEG as usize;
+        for line in lines.iter().filter(|l| !l.border) {
+            let degree = degree_of(line) + ANGLE_BINS;
+            let family: usize = (degree - reach..=degree + reach)
+                .filter_map(|d| per_degree.get(d % ANGLE_BINS))
+                .sum();
             if family < FAMILY_MIN_LINES {
                 continue;
             }
@@ -305,12 +317,17 @@ impl OcclusionFinder {
             }
             let rho = end.at.0 * cos + end.at.1 * sin;
             let bin = ((rho + diag) / RHO_BIN_PX + 0.5) as usize;
-            if let Some(cell) = self.acc.get_mut(b * rho_bins + bin) {
-                *cell = if sign > 0 {
-                    cell.saturating_add(1)
+            let at = b * rho_bins + bin;
+            if let Some(cell) = self.acc.get_mut(at) {
+                if sign > 0 {
+                    *cell = cell.saturating_add(1);
+                    // A cell is listed once, as it reaches MIN_ENDS: no scan of the whole array.
+                    if *cell == MIN_ENDS {
+                        self.peaks.push((0, at));
+                    }
                 } else {
-                    cell.saturating_sub(1)
-                };
+                    *cell = cell.saturating_sub(1);
+                }
             }
         }
     }
