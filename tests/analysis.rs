@@ -444,7 +444,7 @@ fn a_card_held_square_over_slats_is_found() {
 /// A card held over slats turned a few degrees from them: its sides across the slats show only
 /// where a slat darker or lighter than the card meets them, but the slats stop all along them. Most
 /// are outlined close to the card, not as a strip of slats or a frame border's rectangle (15 of
-/// 24 within 5% of the diagonal and 11 right before the slats' ends were read as sides; 18 and 13
+/// 24 within 5% of the diagonal and 11 right before the slats' ends were read as sides; 19 and 13
 /// with them).
 #[test]
 fn cards_turned_a_little_over_slats_are_outlined_where_the_slats_stop() {
