@@ -1,5 +1,6 @@
 //! Draws the Hough lines found on a frame's working copy: `lines_debug IN OUT.png`.
 use idshot::analysis::lines::LineFinder;
+use idshot::analysis::occlusion::{MAX_OCCLUDING_SIDES, OcclusionFinder};
 use idshot::analysis::work::WorkImage;
 
 fn main() -> anyhow::Result<()> {
@@ -23,6 +24,16 @@ fn main() -> anyhow::Result<()> {
     let mut lines = Vec::new();
     let short = work.width.min(work.height) as f32;
     finder.find(&work, (0.07 * short) as u32, 50, 6, 2, &mut lines);
+    // The sides seen where stripes stop, listed and drawn after the lines, marked "stripes".
+    let mut occluding = Vec::new();
+    OcclusionFinder::default().find(
+        &work,
+        &mut finder,
+        &lines,
+        MAX_OCCLUDING_SIDES,
+        &mut occluding,
+    );
+    lines.extend(occluding);
     let mut out = image::RgbImage::from_fn(work.width as u32, work.height as u32, |x, y| {
         let i = work.idx(x as usize, y as usize);
         if work.edge[i] != 0 {
@@ -37,8 +48,13 @@ fn main() -> anyhow::Result<()> {
             l.pos.last().copied().unwrap_or(0),
             l.neg.last().copied().unwrap_or(0),
         );
+        let stripes = if l.stripes_beyond != 0.0 {
+            " stripes"
+        } else {
+            ""
+        };
         println!(
-            "{k:2} theta {:6.1} rho {:7.1} votes {:4} pos {p} neg {n} border {}",
+            "{k:2} theta {:6.1} rho {:7.1} votes {:4} pos {p} neg {n} border {}{stripes}",
             l.theta.to_degrees(),
             l.rho,
             l.votes,
