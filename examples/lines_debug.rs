@@ -1,6 +1,5 @@
 //! Draws the Hough lines found on a frame's working copy: `lines_debug IN OUT.png`.
-use idshot::analysis::lines::LineFinder;
-use idshot::analysis::occlusion::{MAX_OCCLUDING_SIDES, OcclusionFinder};
+use idshot::analysis::locate::Locator;
 use idshot::analysis::work::WorkImage;
 
 fn main() -> anyhow::Result<()> {
@@ -20,20 +19,10 @@ fn main() -> anyhow::Result<()> {
         let plain = std::mem::take(&mut work);
         work.rebuild_brightened(&plain, passes);
     }
-    let mut finder = LineFinder::default();
-    let mut lines = Vec::new();
-    let short = work.width.min(work.height) as f32;
-    finder.find(&work, (0.07 * short) as u32, 50, 6, 2, &mut lines);
-    // The sides seen where stripes stop, listed and drawn after the lines, marked "stripes".
-    let mut occluding = Vec::new();
-    OcclusionFinder::default().find(
-        &work,
-        &mut finder,
-        &lines,
-        MAX_OCCLUDING_SIDES,
-        &mut occluding,
-    );
-    lines.extend(occluding);
+    // The locator's own lines: its thresholds, the sides seen where stripes stop (marked
+    // "stripes") before the frame borders.
+    let mut locator = Locator::default();
+    let lines = locator.find_lines(&work);
     let mut out = image::RgbImage::from_fn(work.width as u32, work.height as u32, |x, y| {
         let i = work.idx(x as usize, y as usize);
         if work.edge[i] != 0 {

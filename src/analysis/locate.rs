@@ -202,17 +202,7 @@ impl Locator {
         work: &WorkImage,
         kind: KindChoice,
     ) -> Option<Located> {
-        let short = work.width.min(work.height) as f32;
-        let min_votes = (MIN_VOTES_FRAC * short).max(8.0) as u32;
-        self.finder.find(
-            work,
-            min_votes,
-            MAX_LINES,
-            MAX_THROUGH_LINES,
-            RESERVE_LINES,
-            &mut self.lines,
-        );
-        self.add_occluding_sides(work);
+        self.find_lines(work);
         self.collect_pairs(work);
         self.collect_sides();
         self.collect_candidates(work, kind);
@@ -231,6 +221,23 @@ impl Locator {
             detail,
             paper_beyond,
         )
+    }
+
+    /// The lines outlines are built from on `work`: the Hough lines, the sides seen where stripes
+    /// stop, then the four frame borders (also what `examples/lines_debug` draws).
+    pub fn find_lines(&mut self, work: &WorkImage) -> &[Line] {
+        let short = work.width.min(work.height) as f32;
+        let min_votes = (MIN_VOTES_FRAC * short).max(8.0) as u32;
+        self.finder.find(
+            work,
+            min_votes,
+            MAX_LINES,
+            MAX_THROUGH_LINES,
+            RESERVE_LINES,
+            &mut self.lines,
+        );
+        self.add_occluding_sides(work);
+        &self.lines
     }
 
     /// Sides seen where stripes behind the document stop ([`super::occlusion`]), placed before
