@@ -768,6 +768,11 @@ fn interior_detail(work: &WorkImage, c: &[(f32, f32); 4]) -> f32 {
     edges as f32 / samples.max(1) as f32
 }
 
+/// [`interior_detail`] of the full-resolution outline `quad`, read on `work`.
+pub fn detail_inside(work: &WorkImage, quad: &Quad) -> f32 {
+    interior_detail(work, &quad.0.map(|p| work.to_work(p.x, p.y)))
+}
+
 /// How many sides are lined inside by a dark band: sample points just inside the side, along its
 /// middle, mostly much darker than the outline's paper. An open passport's cover shows a few
 /// millimetres around the page; an outline that closes on the cover's outer edge instead of the

@@ -63,16 +63,22 @@ const MIN_FRAME_SIDE: u32 = 32;
 /// this many times coarser: in dark and noisy frames sensor noise breaks the document's faint edges
 /// into dots that only line up once averaged further.
 const COARSE_FACTOR: usize = 2;
-/// In a frame too dark for the scene band (`Spec::scene_luma_min`) where neither look found a
-/// sure outline, a last look on the coarse copy with its levels stretched and smoothed this many
-/// more times (1-2-1 passes: a Gaussian of 2 working pixels): a card a few grey levels off a pale
-/// desk under sensor noise of ten shows its sides only once that many pixels are averaged across
-/// them. Its outline must be sure (SECOND_LOOK_BELOW) and win by SECOND_LOOK_MARGIN like the
-/// coarse look's. Empty dark frames (synthetic backgrounds at mean luma 10-40): a doubtful outline
-/// accepted there would take 9 more of 168 for documents (34 are already); f0090, whose card the
-/// last look finds at 0.41 with two sides run off the frame, is left unfound. With 4 passes
-/// f0028's outline is less precise (IoU 0.986 against 0.991); 8 and 12 give the same.
+/// In a frame too dark for the scene band (`Spec::scene_luma_min`), a last look on the coarse
+/// copy with its levels stretched and smoothed this many more times (1-2-1 passes: a Gaussian of
+/// 2 working pixels): a card a few grey levels off a pale desk under sensor noise of ten shows its
+/// sides only once that many pixels are averaged across them. It runs even after a sure outline:
+/// a card as pale as its desk in a dim room steps a level or two at its sides, under the edge
+/// floor, and the surest outline at the frame's own levels is then its photo. Its outline must be
+/// sure (SECOND_LOOK_BELOW) and win by SECOND_LOOK_MARGIN like the coarse look's, or enclose the
+/// outline found before (`brightened_wins`). Empty dark frames (synthetic backgrounds at mean luma
+/// 10-40): a doubtful outline accepted there would take 9 more of 168 for documents (34 are
+/// already); f0090, whose card the last look finds at 0.41 with two sides run off the frame, is
+/// left unfound. With 4 passes f0028's outline is less precise (IoU 0.986 against 0.991); 8 and 12
+/// give the same.
 const BRIGHTENED_SMOOTHING_PASSES: usize = 8;
+/// An outline from the brightened look that encloses the one found before by this many times its
+/// area replaces it without the margin (see `brightened_wins`).
+const ENCLOSING_AREA_RATIO: f32 = 2.0;
 /// A fine outline less sure than this gets the second look...
 const SECOND_LOOK_BELOW: f32 = 0.5;
 /// ...and the coarse outline replaces it when surer by this much: the coarse copy's edges are
@@ -119,41 +125,49 @@ impl Analyzer {
                 .filter(|l| l.confidence >= spec.min_confidence)
         };
         let fine = locate(&self.work);
-        if let Some(loc) = fine.filter(|l| l.confidence >= SECOND_LOOK_BELOW) {
+        let scene = scene_light(&self.work.luma, &self.spec);
+        let dark = matches!(scene, Some((_, Hint::TooDark)));
+        let sure = |l: &locate::Located| l.confidence >= SECOND_LOOK_BELOW;
+        let sure_fine = fine.filter(sure);
+        if let Some(loc) = sure_fine
+            && !dark
+        {
             return self.judge(frame, &loc, Scale::Fine);
         }
         self.coarse.rebuild_coarser(&self.work, COARSE_FACTOR);
-        let found = match (fine, locate(&self.coarse)) {
-            (Some(f), Some(c)) if c.confidence > f.confidence + SECOND_LOOK_MARGIN => {
-                Some((c, Scale::Coarse))
-            }
-            (Some(f), _) => Some((f, Scale::Fine)),
-            (None, Some(c)) => Some((c, Scale::Coarse)),
-            (None, None) => None,
-        };
-        let scene = scene_light(&self.work.luma, &self.spec);
-        let found = match found {
-            Some((loc, _)) if loc.confidence >= SECOND_LOOK_BELOW => found,
-            _ if matches!(scene, Some((_, Hint::TooDark))) => {
-                // The last look, in a dark frame: the coarse copy brightened and smoothed further.
-                // It is judged on the coarse copy itself, whose levels are the frame's own.
-                self.brightened
-                    .rebuild_brightened(&self.coarse, BRIGHTENED_SMOOTHING_PASSES);
-                // Only a sure outline: stretched noise over textured backgrounds (wood, slats)
-                // makes doubtful ones in empty dark frames.
-                let brightened =
-                    locate(&self.brightened).filter(|l| l.confidence >= SECOND_LOOK_BELOW);
-                match (found, brightened) {
-                    (Some((f, s)), Some(b))
-                        if b.confidence <= f.confidence + SECOND_LOOK_MARGIN =>
-                    {
-                        Some((f, s))
-                    }
-                    (_, Some(b)) => Some((b, Scale::Coarse)),
-                    (f, None) => f,
+        let found = match sure_fine {
+            Some(f) => Some((f, Scale::Fine)),
+            None => match (fine, locate(&self.coarse)) {
+                (Some(f), Some(c)) if c.confidence > f.confidence + SECOND_LOOK_MARGIN => {
+                    Some((c, Scale::Coarse))
                 }
+                (Some(f), _) => Some((f, Scale::Fine)),
+                (None, Some(c)) => Some((c, Scale::Coarse)),
+                (None, None) => None,
+            },
+        };
+        let found = if dark {
+            // The last look, in a dark frame, even after a sure outline: the coarse copy
+            // brightened and smoothed further. A card as pale as its desk shows no edge at the
+            // frame's own levels, and the surest outline there is a box printed on it.
+            self.brightened
+                .rebuild_brightened(&self.coarse, BRIGHTENED_SMOOTHING_PASSES);
+            // Only a sure outline: stretched noise over textured backgrounds (wood, slats)
+            // makes doubtful ones in empty dark frames.
+            let brightened = locate(&self.brightened).filter(sure).map(|mut b| {
+                // The smoothing that shows the sides blurs the print away: its detail is read
+                // on the coarse copy, whose print is as sharp as the look that found it.
+                b.detail = locate::detail_inside(&self.coarse, &b.quad);
+                b
+            });
+            match (found, brightened) {
+                (Some((f, s)), Some(b)) if !brightened_wins(&b, &f) => Some((f, s)),
+                // It is judged on the coarse copy itself, whose levels are the frame's own.
+                (_, Some(b)) => Some((b, Scale::Coarse)),
+                (f, None) => f,
             }
-            _ => found,
+        } else {
+            found
         };
         match found {
             Some((loc, scale)) => self.judge(frame, &loc, scale),
@@ -369,6 +383,15 @@ fn no_document(width: u32, height: u32, bad_light: Option<(f32, Hint)>) -> Frame
     FrameReport::from_checks(width, height, None, checks, Measures::default())
 }
 
+/// Whether the brightened look's outline `b` replaces the outline `f` found before it: when surer
+/// by SECOND_LOOK_MARGIN, or at least as sure around it and ENCLOSING_AREA_RATIO times its size
+/// (the brightened copy shows the card's sides; `f` was a box printed on the card).
+fn brightened_wins(b: &locate::Located, f: &locate::Located) -> bool {
+    let encloses = f.quad.0.iter().all(|&p| b.quad.contains(p))
+        && b.quad.area() >= ENCLOSING_AREA_RATIO * f.quad.area();
+    b.confidence > f.confidence + SECOND_LOOK_MARGIN || (encloses && b.confidence >= f.confidence)
+}
+
 /// The frame's mean luma and the hint when it lies outside the spec's scene band.
 fn scene_light(luma: &[u8], spec: &Spec) -> Option<(f32, Hint)> {
     let total: u64 = luma.iter().map(|&v| u64::from(v)).sum();
@@ -379,5 +402,65 @@ fn scene_light(luma: &[u8], spec: &Spec) -> Option<(f32, Hint)> {
         Some((mean, Hint::TooBright))
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn located(corners: [(f32, f32); 4], confidence: f32) -> locate::Located {
+        locate::Located {
+            quad: Quad(corners.map(|(x, y)| Point::new(x, y))),
+            kind: DocKind::Id1,
+            confidence,
+            pose: pose::Pose {
+                focal_px: 1000.0,
+                aspect: 1.586,
+                tilt_deg: 0.0,
+                roll_deg: 0.0,
+            },
+            border_sides: [false; 4],
+            detail: 0.1,
+            paper_beyond_sides: 0,
+        }
+    }
+
+    /// The brightened look's card replaces the photo printed on it when at least as sure, but an
+    /// outline elsewhere, or one only a little larger, must be surer by the margin.
+    #[test]
+    fn the_brightened_outline_around_the_one_found_first_wins_when_as_sure() {
+        let photo = located(
+            [
+                (280.0, 230.0),
+                (500.0, 235.0),
+                (495.0, 415.0),
+                (280.0, 460.0),
+            ],
+            0.7,
+        );
+        let card = [
+            (245.0, 100.0),
+            (1085.0, 130.0),
+            (1045.0, 655.0),
+            (240.0, 615.0),
+        ];
+        assert!(brightened_wins(&located(card, 0.75), &photo));
+        assert!(!brightened_wins(&located(card, 0.65), &photo));
+        let beside = [
+            (600.0, 230.0),
+            (1100.0, 235.0),
+            (1095.0, 700.0),
+            (600.0, 700.0),
+        ];
+        assert!(!brightened_wins(&located(beside, 0.75), &photo));
+        assert!(brightened_wins(&located(beside, 0.85), &photo));
+        let a_little_larger = [
+            (270.0, 220.0),
+            (510.0, 225.0),
+            (505.0, 425.0),
+            (270.0, 470.0),
+        ];
+        assert!(!brightened_wins(&located(a_little_larger, 0.75), &photo));
     }
 }
