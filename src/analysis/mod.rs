@@ -79,6 +79,8 @@ const BRIGHTENED_SMOOTHING_PASSES: usize = 8;
 /// An outline from the brightened look that encloses the one found before by this many times its
 /// area replaces it without the margin (see `brightened_wins`).
 const ENCLOSING_AREA_RATIO: f32 = 2.0;
+/// Outlines whose corners all lie within this share of the diagonal of each other are one.
+const SAME_OUTLINE_FRAC: f32 = 0.03;
 /// A fine outline less sure than this gets the second look...
 const SECOND_LOOK_BELOW: f32 = 0.5;
 /// ...and the coarse outline replaces it when surer by this much: the coarse copy's edges are
@@ -387,6 +389,18 @@ fn no_document(width: u32, height: u32, bad_light: Option<(f32, Hint)>) -> Frame
 /// by SECOND_LOOK_MARGIN, or at least as sure around it and ENCLOSING_AREA_RATIO times its size
 /// (the brightened copy shows the card's sides; `f` was a box printed on the card).
 fn brightened_wins(b: &locate::Located, f: &locate::Located) -> bool {
+    // A sure outline found again: the finer look's corners are the more precise (a doubtful one
+    // is replaced, as before this look ran after sure ones too).
+    let diagonal = f.quad.0[0].dist(f.quad.0[2]);
+    let same = b
+        .quad
+        .0
+        .iter()
+        .zip(&f.quad.0)
+        .all(|(p, q)| p.dist(*q) < SAME_OUTLINE_FRAC * diagonal);
+    if same && f.confidence >= SECOND_LOOK_BELOW {
+        return false;
+    }
     let encloses = f.quad.0.iter().all(|&p| b.quad.contains(p))
         && b.quad.area() >= ENCLOSING_AREA_RATIO * f.quad.area();
     b.confidence > f.confidence + SECOND_LOOK_MARGIN || (encloses && b.confidence >= f.confidence)
@@ -427,7 +441,8 @@ mod tests {
     }
 
     /// The brightened look's card replaces the photo printed on it when at least as sure, but an
-    /// outline elsewhere, or one only a little larger, must be surer by the margin.
+    /// outline elsewhere, or one only a little larger, must be surer by the margin, and the same
+    /// outline does not replace a sure one.
     #[test]
     fn the_brightened_outline_around_the_one_found_first_wins_when_as_sure() {
         let photo = located(
@@ -462,5 +477,10 @@ mod tests {
             (270.0, 470.0),
         ];
         assert!(!brightened_wins(&located(a_little_larger, 0.75), &photo));
+        // The same outline found again, a few pixels off: the sure one found first stays, a
+        // doubtful one gives way.
+        let again = card.map(|(x, y)| (x + 4.0, y - 3.0));
+        assert!(!brightened_wins(&located(again, 0.95), &located(card, 0.6)));
+        assert!(brightened_wins(&located(again, 0.95), &located(card, 0.45)));
     }
 }
