@@ -130,6 +130,9 @@ pub struct Located {
     pub quad: Quad,
     pub kind: DocKind,
     pub confidence: f32,
+    /// The confidence weighted by size, as outlines are ranked: comparable across looks, which
+    /// see the same frame at different scales.
+    pub score: f32,
     pub pose: pose::Pose,
     /// Which sides (top, right, bottom, left) lie on a frame border.
     pub border_sides: [bool; 4],
@@ -1316,6 +1319,7 @@ fn finish(
         quad,
         kind: doc_kind,
         confidence: cand.confidence.min(1.0),
+        score: cand.score,
         pose,
         border_sides,
         detail,

@@ -386,8 +386,9 @@ fn no_document(width: u32, height: u32, bad_light: Option<(f32, Hint)>) -> Frame
 }
 
 /// Whether the brightened look's outline `b` replaces the outline `f` found before it: when surer
-/// by SECOND_LOOK_MARGIN, or at least as sure around it and ENCLOSING_AREA_RATIO times its size
-/// (the brightened copy shows the card's sides; `f` was a box printed on the card).
+/// by SECOND_LOOK_MARGIN, or around it at ENCLOSING_AREA_RATIO times its size and ranking as high
+/// by the locator's size-weighted score (the brightened copy shows the card's sides; `f` was a box
+/// printed on the card, whose crisp edges make it surer than the card's faint ones).
 fn brightened_wins(b: &locate::Located, f: &locate::Located) -> bool {
     // A sure outline found again: the finer look's corners are the more precise (a doubtful one
     // is replaced, as before this look ran after sure ones too).
@@ -403,7 +404,7 @@ fn brightened_wins(b: &locate::Located, f: &locate::Located) -> bool {
     }
     let encloses = f.quad.0.iter().all(|&p| b.quad.contains(p))
         && b.quad.area() >= ENCLOSING_AREA_RATIO * f.quad.area();
-    b.confidence > f.confidence + SECOND_LOOK_MARGIN || (encloses && b.confidence >= f.confidence)
+    b.confidence > f.confidence + SECOND_LOOK_MARGIN || (encloses && b.score >= f.score)
 }
 
 /// The frame's mean luma and the hint when it lies outside the spec's scene band.
@@ -423,11 +424,16 @@ fn scene_light(luma: &[u8], spec: &Spec) -> Option<(f32, Hint)> {
 mod tests {
     use super::*;
 
+    /// An outline of `corners` with its confidence, and its ranking score: the confidence weighted
+    /// by size as the locator weighs it (capped at 0.3 of a 1280x720 frame).
     fn located(corners: [(f32, f32); 4], confidence: f32) -> locate::Located {
+        let quad = Quad(corners.map(|(x, y)| Point::new(x, y)));
+        let size = (quad.area() / (0.3 * 1280.0 * 720.0)).min(1.0).powf(0.25);
         locate::Located {
-            quad: Quad(corners.map(|(x, y)| Point::new(x, y))),
+            quad,
             kind: DocKind::Id1,
             confidence,
+            score: confidence * size,
             pose: pose::Pose {
                 focal_px: 1000.0,
                 aspect: 1.586,
@@ -440,43 +446,44 @@ mod tests {
         }
     }
 
-    /// The brightened look's card replaces the photo printed on it when at least as sure, but an
-    /// outline elsewhere, or one only a little larger, must be surer by the margin, and the same
-    /// outline does not replace a sure one.
+    /// The brightened look's card replaces the photo printed on it when it ranks as high (seed 7's
+    /// audit scene 351: the photo at 0.76 sure, the card at 0.70), but an outline elsewhere, or one
+    /// only a little larger, must be surer by the margin, and the same outline does not replace a
+    /// sure one.
     #[test]
-    fn the_brightened_outline_around_the_one_found_first_wins_when_as_sure() {
+    fn the_brightened_outline_around_the_one_found_first_wins_when_it_ranks_as_high() {
         let photo = located(
             [
-                (280.0, 230.0),
-                (500.0, 235.0),
-                (495.0, 415.0),
-                (280.0, 460.0),
+                (260.0, 207.0),
+                (490.0, 219.0),
+                (486.0, 413.0),
+                (248.0, 459.0),
             ],
-            0.7,
+            0.76,
         );
         let card = [
-            (245.0, 100.0),
-            (1085.0, 130.0),
-            (1045.0, 655.0),
-            (240.0, 615.0),
+            (227.0, 77.0),
+            (1075.0, 122.0),
+            (1050.0, 648.0),
+            (196.0, 633.0),
         ];
-        assert!(brightened_wins(&located(card, 0.75), &photo));
-        assert!(!brightened_wins(&located(card, 0.65), &photo));
+        assert!(brightened_wins(&located(card, 0.70), &photo));
+        assert!(!brightened_wins(&located(card, 0.45), &photo));
         let beside = [
             (600.0, 230.0),
             (1100.0, 235.0),
             (1095.0, 700.0),
             (600.0, 700.0),
         ];
-        assert!(!brightened_wins(&located(beside, 0.75), &photo));
-        assert!(brightened_wins(&located(beside, 0.85), &photo));
+        assert!(!brightened_wins(&located(beside, 0.80), &photo));
+        assert!(brightened_wins(&located(beside, 0.87), &photo));
         let a_little_larger = [
-            (270.0, 220.0),
-            (510.0, 225.0),
-            (505.0, 425.0),
-            (270.0, 470.0),
+            (250.0, 197.0),
+            (500.0, 209.0),
+            (496.0, 423.0),
+            (238.0, 469.0),
         ];
-        assert!(!brightened_wins(&located(a_little_larger, 0.75), &photo));
+        assert!(!brightened_wins(&located(a_little_larger, 0.80), &photo));
         // The same outline found again, a few pixels off: the sure one found first stays, a
         // doubtful one gives way.
         let again = card.map(|(x, y)| (x + 4.0, y - 3.0));
