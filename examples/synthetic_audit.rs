@@ -9,6 +9,7 @@
 //! often "ready" stood on a wrong outline: the failures a person would see.
 
 use idshot::analysis::{Analyzer, DocKind, Quad, Spec};
+use idshot::hints::Hint;
 use idshot::scene::rng::Rng;
 use idshot::scene::{Background, DEFAULT_HFOV_DEG, Finger, Glare, Placement, SceneSpec, render};
 
@@ -301,7 +302,7 @@ fn cut_off_audit(
     jpeg_quality: u8,
 ) {
     let mut rng = Rng::new(seed.wrapping_mul(0x9E37_79B9).wrapping_add(0xC07));
-    let (mut right, mut ready) = (0u32, 0u32);
+    let (mut right, mut ready, mut told) = (0u32, 0u32, 0u32);
     for index in 0..scenes {
         let kind = if rng.chance(0.7) {
             DocKind::Id1
@@ -344,10 +345,13 @@ fn cut_off_audit(
         });
         right += u32::from(overlap >= RIGHT_VISIBLE_IOU);
         ready += u32::from(report.ready);
-        if list && (overlap < RIGHT_VISIBLE_IOU || report.ready) {
+        // What the person is told first: to bring the corners in (or to move back, which does).
+        let told_right = matches!(report.hint, Some(Hint::CornersOutside | Hint::MoveBack));
+        told += u32::from(told_right);
+        if list && (overlap < RIGHT_VISIBLE_IOU || report.ready || !told_right) {
             println!(
-                "cut-off {index:3} {:?} {kind:?} {w}x{h} in-view overlap {overlap:.3} ready {}",
-                spec.background, report.ready
+                "cut-off {index:3} {:?} {kind:?} {w}x{h} in-view overlap {overlap:.3} ready {} hint {:?}",
+                spec.background, report.ready, report.hint
             );
             save(
                 &rendered.image,
@@ -357,8 +361,10 @@ fn cut_off_audit(
         }
     }
     println!(
-        "cut-off: {scenes} scenes, outline right in view {:.1}%, ready {ready} (each one false)",
-        100.0 * right as f32 / scenes.max(1) as f32
+        "cut-off: {scenes} scenes, outline right in view {:.1}%, ready {ready} (each one false), \
+         told to bring the corners in or move back {:.1}%",
+        100.0 * right as f32 / scenes.max(1) as f32,
+        100.0 * told as f32 / scenes.max(1) as f32
     );
 }
 
