@@ -390,8 +390,8 @@ fn no_document(width: u32, height: u32, bad_light: Option<(f32, Hint)>) -> Frame
 /// by the locator's size-weighted score (the brightened copy shows the card's sides; `f` was a box
 /// printed on the card, whose crisp edges make it surer than the card's faint ones).
 fn brightened_wins(b: &locate::Located, f: &locate::Located) -> bool {
-    // A sure outline found again: the finer look's corners are the more precise (a doubtful one
-    // is replaced, as before this look ran after sure ones too).
+    // A sure outline found again keeps the finer look's corners, the more precise; a doubtful one
+    // gives way, as it did before this look also ran after sure ones.
     let diagonal = f.quad.0[0].dist(f.quad.0[2]);
     let same = b
         .quad
