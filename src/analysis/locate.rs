@@ -128,6 +128,11 @@ const MIN_CANDIDATE_SCORE: f32 = 0.1;
 #[derive(Clone, Copy, Debug)]
 pub struct Located {
     pub quad: Quad,
+    /// Corner for corner with `quad`: the quad itself, or for a passport page found inside its
+    /// booklet cover the cover's outline around it, whose edge focus reads when the page's cannot
+    /// be (the page's edge is followed by the cover's band, a second step within a few pixels
+    /// that the blur reading rightly refuses).
+    pub edge_quad: Quad,
     pub kind: DocKind,
     pub confidence: f32,
     /// The confidence weighted by size, as outlines are ranked: comparable across looks, which
@@ -215,15 +220,33 @@ impl Locator {
         let border = |k: usize| self.lines.get(k).is_some_and(|l| l.border);
         let paper_beyond =
             paper_beyond_sides(work, &best.corners, best.lines.map(border), best.paper);
+        let located = finish(
+            frame,
+            &self.lines,
+            &best,
+            (refined, refined),
+            kind,
+            detail,
+            paper_beyond,
+        )?;
+        if located.kind != DocKind::Td3 {
+            return Some(located);
+        }
+        // A passport page's outline can close on its booklet cover's outer edge, a few pixels
+        // outside the page: at a distance the two edges are one Hough peak.
+        let Some(page) = page_inside_cover(frame, refined, best.lines.map(border)) else {
+            return Some(located);
+        };
         finish(
             frame,
             &self.lines,
             &best,
-            refined,
+            (page, refined),
             kind,
             detail,
             paper_beyond,
         )
+        .or(Some(located))
     }
 
     /// The lines outlines are built from on `work`: the Hough lines, the sides seen where stripes
@@ -1052,13 +1075,134 @@ impl FullLine {
     }
 }
 
+/// A booklet's cover shows at most this share of the page's shorter side beyond the page (a few
+/// millimetres on a page 88 mm high), and at least this many pixels are searched.
+const COVER_RIM_FRAC: f64 = 0.07;
+const COVER_RIM_MIN_PX: f64 = 3.0;
+/// The cover just inside the outline is darker than this share of the page's luma...
+const COVER_DARK_RATIO: f64 = 0.6;
+/// ...and the page beyond it at least this share.
+const COVER_PAGE_RATIO: f64 = 0.85;
+/// Samples along each side, and the share of them that must show the cover's band for the side
+/// to move onto the page's edge.
+const COVER_SAMPLES: usize = 24;
+const COVER_SAMPLES_SHOWING: f64 = 0.6;
+
+/// The corners of a passport page whose outline closed on its booklet cover's outer edge: along a
+/// side (not a frame border), a dark band starts right inside the outline and gives way to the
+/// page a few pixels further in. Such sides move onto the page's edge (the steepest rise from the
+/// band to the page); None when no side shows the band. `corners` and `border` as [`refine`]'s:
+/// side k runs from corner k-1 to corner k.
+fn page_inside_cover(frame: &RgbImage, corners: Corners, border: [bool; 4]) -> Option<Corners> {
+    let centre = corners
+        .iter()
+        .fold((0.0, 0.0), |acc, p| (acc.0 + p.0 / 4.0, acc.1 + p.1 / 4.0));
+    let length = |k: usize| {
+        let (a, b) = (corners[(k + 3) % 4], corners[k]);
+        (b.0 - a.0).hypot(b.1 - a.1)
+    };
+    let shorter = (0..4).map(length).fold(f64::MAX, f64::min);
+    let reach = (COVER_RIM_FRAC * shorter).max(COVER_RIM_MIN_PX);
+    let (w, h) = (frame.width() as f64, frame.height() as f64);
+    let luma_at = |p: (f64, f64)| {
+        (p.0 >= 0.0 && p.1 >= 0.0 && p.0 <= w - 2.0 && p.1 <= h - 2.0).then(|| {
+            let c = bilinear(frame, p.0, p.1);
+            0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
+        })
+    };
+    let mut sides = [FullLine {
+        p: (0.0, 0.0),
+        d: (1.0, 0.0),
+    }; 4];
+    let mut moved = false;
+    for k in 0..4 {
+        let (a, b) = (corners[(k + 3) % 4], corners[k]);
+        let side = line_through((a.0 as f32, a.1 as f32), (b.0 as f32, b.1 as f32));
+        sides[k] = side;
+        if border[k] {
+            continue;
+        }
+        let mut inward = (-side.d.1, side.d.0);
+        let mid = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+        if (centre.0 - mid.0) * inward.0 + (centre.1 - mid.1) * inward.1 < 0.0 {
+            inward = (-inward.0, -inward.1);
+        }
+        let len = length(k);
+        let mut pts = StackList::<(f64, f64), COVER_SAMPLES>::default();
+        let mut offsets = StackList::<f64, COVER_SAMPLES>::default();
+        for i in 0..COVER_SAMPLES {
+            let t = 0.15 + 0.7 * (i as f64 + 0.5) / COVER_SAMPLES as f64;
+            let base = (a.0 + t * len * side.d.0, a.1 + t * len * side.d.1);
+            let at = |o: f64| luma_at((base.0 + o * inward.0, base.1 + o * inward.1));
+            // The page's level, sampled beyond the cover's reach.
+            let Some(page) = at(2.0 * reach + 2.0) else {
+                continue;
+            };
+            // The band right inside the outline, then the steepest rise to the page.
+            let Some(band) = at(1.5) else {
+                continue;
+            };
+            if band >= COVER_DARK_RATIO * page {
+                continue;
+            }
+            let mut steepest: Option<(f64, f64)> = None;
+            let mut o = 1.5;
+            while o <= reach + 1.0 {
+                let (Some(l0), Some(l1)) = (at(o), at(o + 1.0)) else {
+                    break;
+                };
+                if steepest.is_none_or(|(rise, _)| l1 - l0 > rise) {
+                    steepest = Some((l1 - l0, o + 0.5));
+                }
+                o += 0.5;
+            }
+            let Some((_, edge)) = steepest else {
+                continue;
+            };
+            if at(edge + 1.5).is_some_and(|l| l >= COVER_PAGE_RATIO * page) {
+                pts.push((base.0 + edge * inward.0, base.1 + edge * inward.1));
+                offsets.push(edge);
+            }
+        }
+        if (pts.as_slice().len() as f64) < COVER_SAMPLES_SHOWING * COVER_SAMPLES as f64 {
+            continue;
+        }
+        // The fit starts from the side moved in by the median offset: its weights reach only a
+        // few pixels from where it starts.
+        let offsets = offsets.as_mut_slice();
+        offsets.sort_unstable_by(f64::total_cmp);
+        let Some(&median) = offsets.get(offsets.len() / 2) else {
+            continue;
+        };
+        let start = FullLine {
+            p: (side.p.0 + median * inward.0, side.p.1 + median * inward.1),
+            d: side.d,
+        };
+        if let Some(fitted) = robust_line_fit(pts.as_slice(), start) {
+            sides[k] = fitted;
+            moved = true;
+        }
+    }
+    if !moved {
+        return None;
+    }
+    let mut out = corners;
+    for k in 0..4 {
+        out[k] = sides[k].intersect(&sides[(k + 1) % 4])?;
+    }
+    Some(out)
+}
+
+/// An outline's four corners on the full-resolution frame.
+type Corners = [(f64, f64); 4];
+
 /// Samples along each side whose edge is searched on the full-resolution frame.
 const REFINE_SAMPLES: usize = 48;
 /// Refinement ignores this fraction of each side at both ends (rounded corners, fingers).
 const REFINE_END_SKIP: f32 = 0.07;
 
 /// Refines the four side lines on the full-resolution frame; returns the corner positions.
-fn refine(frame: &RgbImage, work: &WorkImage, lines: &[Line], cand: &Candidate) -> [(f64, f64); 4] {
+fn refine(frame: &RgbImage, work: &WorkImage, lines: &[Line], cand: &Candidate) -> Corners {
     let s = work.scale as f32;
     let full: [(f32, f32); 4] = cand.corners.map(|p| work.to_full(p.0, p.1));
     // Side k runs from corner k-1 to corner k (see collect_candidates).
@@ -1252,7 +1396,8 @@ fn finish(
     frame: &RgbImage,
     lines: &[Line],
     cand: &Candidate,
-    corners: [(f64, f64); 4],
+    // The outline's corners, and those of the outline focus reads ([`Located::edge_quad`]).
+    (corners, edge_corners): (Corners, Corners),
     kind: KindChoice,
     detail: f32,
     paper_beyond_sides: u8,
@@ -1268,8 +1413,10 @@ fn finish(
         idx = [0, 3, 2, 1];
     }
     let ordered = |start: usize| -> [usize; 4] { [0, 1, 2, 3].map(|k| idx[(start + k) % 4]) };
-    let quad_of =
-        |o: [usize; 4]| Quad(o.map(|i| Point::new(corners[i].0 as f32, corners[i].1 as f32)));
+    let quad_on = |c: [(f64, f64); 4], o: [usize; 4]| {
+        Quad(o.map(|i| Point::new(c[i].0 as f32, c[i].1 as f32)))
+    };
+    let quad_of = |o: [usize; 4]| quad_on(corners, o);
     // Pick the start so that side 0->1 is the upper of the two long (rectified) sides.
     let mut best: Option<([usize; 4], pose::Pose, f32)> = None;
     for start in 0..4 {
@@ -1317,6 +1464,7 @@ fn finish(
     }
     Some(Located {
         quad,
+        edge_quad: quad_on(edge_corners, order),
         kind: doc_kind,
         confidence: cand.confidence.min(1.0),
         score: cand.score,
@@ -1379,6 +1527,40 @@ mod tests {
         );
         // Clipped white paper has nothing left to compare.
         assert_eq!(paper_beyond_sides(&work, &printed_box, no_border, 250.0), 0);
+    }
+
+    /// A far passport page in its open booklet: the navy cover shows 5 px around the page on a
+    /// grey desk (the booklet's top side runs on into the facing page, here a frame border). An
+    /// outline on the cover's outer edge moves onto the page's edge on its three cover sides; a
+    /// card on the desk with no cover keeps its outline.
+    #[test]
+    fn a_passport_page_outlined_on_its_cover_moves_onto_the_page() {
+        let (page, cover, desk) = ([215u8, 212, 200], [30u8, 35, 70], [128u8, 128, 125]);
+        let frame = RgbImage::from_fn(640, 360, |x, y| {
+            let speckle = ((x * 7 + y * 13) % 5) as u8;
+            let on_cover = (100..500).contains(&x) && (60..330).contains(&y);
+            let on_page = (105..495).contains(&x) && (60..325).contains(&y);
+            let base = match (on_cover, on_page) {
+                (_, true) => page,
+                (true, false) => cover,
+                _ => desk,
+            };
+            image::Rgb(base.map(|v| v.saturating_sub(speckle)))
+        });
+        // Side k runs from corner k-1 to corner k: the bottom, the left, the top (a border) and
+        // the right.
+        let outer = [(99.5, 329.5), (99.5, 59.5), (499.5, 59.5), (499.5, 329.5)];
+        let border = [false, false, true, false];
+        let moved = page_inside_cover(&frame, outer, border).expect("the cover's band is seen");
+        let inner = [(104.5, 324.5), (104.5, 59.5), (494.5, 59.5), (494.5, 324.5)];
+        for (got, want) in moved.iter().zip(inner) {
+            assert!(
+                (got.0 - want.0).abs() < 1.0 && (got.1 - want.1).abs() < 1.0,
+                "{got:?} vs {want:?}"
+            );
+        }
+        // The page's own outline has its paper right inside: nothing to move.
+        assert!(page_inside_cover(&frame, inner, border).is_none());
     }
 
     #[test]

@@ -279,7 +279,15 @@ impl Analyzer {
 
         // focus
         let band = (FOCUS_BAND_MM * ppmm).clamp(FOCUS_BAND_MIN_PX, FOCUS_BAND_MAX_PX);
-        let blur = self.focus.measure(frame, &quad, loc.border_sides, band);
+        // A passport page's edge with its booklet cover's band right outside reads as two steps;
+        // the cover's outer edge, in the same plane, then gives the blur.
+        let blur = match self.focus.measure(frame, &quad, loc.border_sides, band) {
+            None if loc.edge_quad != quad => {
+                self.focus
+                    .measure(frame, &loc.edge_quad, loc.border_sides, band)
+            }
+            read => read,
+        };
         let blur_mm = blur.map(|b| b.sigma_px / ppmm.max(1e-3));
         m.blur_px = blur.map(|b| b.sigma_px);
         m.blur_mm = blur_mm;
@@ -431,6 +439,7 @@ mod tests {
         let size = (quad.area() / (0.3 * 1280.0 * 720.0)).min(1.0).powf(0.25);
         locate::Located {
             quad,
+            edge_quad: quad,
             kind: DocKind::Id1,
             confidence,
             score: confidence * size,
