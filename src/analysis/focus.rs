@@ -11,9 +11,7 @@
 use image::RgbImage;
 
 use super::geometry::{Point, Quad};
-
-/// Rec. 601 luma, as JPEG and webcams' YUV encode it at full resolution.
-const LUMA_WEIGHTS: [f32; 3] = [0.299, 0.587, 0.114];
+use super::work::LUMA_WEIGHTS;
 /// The slot of the luma sums beside the three colour channels.
 const LUMA: usize = 3;
 

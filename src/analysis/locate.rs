@@ -9,7 +9,7 @@ use super::occlusion::{MAX_OCCLUDING_SIDES, OcclusionFinder};
 use super::pose;
 use super::spec::{DocKind, KindChoice};
 use super::stack::StackList;
-use super::work::{WorkImage, luma_of, upper_quartile};
+use super::work::{LUMA_WEIGHTS, WorkImage, luma_of, upper_quartile};
 
 /// Lines kept from the Hough transform: ending ones, lines across the whole frame, ending lines
 /// the caps passed over with the most votes (a side broken by fingers on wood grain; see
@@ -1107,7 +1107,10 @@ fn page_inside_cover(frame: &RgbImage, corners: Corners, border: [bool; 4]) -> O
     let luma_at = |p: (f64, f64)| {
         (p.0 >= 0.0 && p.1 >= 0.0 && p.0 <= w - 2.0 && p.1 <= h - 2.0).then(|| {
             let c = bilinear(frame, p.0, p.1);
-            0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
+            c.iter()
+                .zip(LUMA_WEIGHTS)
+                .map(|(v, weight)| v * f64::from(weight))
+                .sum::<f64>()
         })
     };
     let mut sides = [FullLine {

@@ -709,6 +709,9 @@ fn strongest_channel(
     }
 }
 
+/// Rec. 601 luma, as JPEG and webcams' YUV encode it at full resolution.
+pub const LUMA_WEIGHTS: [f32; 3] = [0.299, 0.587, 0.114];
+
 /// Rec. 601 luma in 16.16 fixed point (the weights sum to exactly 1.0, so white stays 255).
 pub fn luma_of(px: [u8; 3]) -> u8 {
     ((px[0] as u32 * 19_595 + px[1] as u32 * 38_470 + px[2] as u32 * 7_471 + (1 << 15)) >> 16) as u8
