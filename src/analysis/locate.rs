@@ -1094,9 +1094,8 @@ const COVER_SAMPLES_SHOWING: f64 = 0.6;
 /// band to the page); None when no side shows the band. `corners` and `border` as [`refine`]'s:
 /// side k runs from corner k-1 to corner k.
 fn page_inside_cover(frame: &RgbImage, corners: Corners, border: [bool; 4]) -> Option<Corners> {
-    let centre = corners
-        .iter()
-        .fold((0.0, 0.0), |acc, p| (acc.0 + p.0 / 4.0, acc.1 + p.1 / 4.0));
+    let corners32 = corners.map(|p| (p.0 as f32, p.1 as f32));
+    let centre = centre_of(&corners32);
     let length = |k: usize| {
         let (a, b) = (corners[(k + 3) % 4], corners[k]);
         (b.0 - a.0).hypot(b.1 - a.1)
@@ -1119,17 +1118,15 @@ fn page_inside_cover(frame: &RgbImage, corners: Corners, border: [bool; 4]) -> O
     }; 4];
     let mut moved = false;
     for k in 0..4 {
-        let (a, b) = (corners[(k + 3) % 4], corners[k]);
-        let side = line_through((a.0 as f32, a.1 as f32), (b.0 as f32, b.1 as f32));
+        let a = corners[(k + 3) % 4];
+        let (a32, b32) = (corners32[(k + 3) % 4], corners32[k]);
+        let side = line_through(a32, b32);
         sides[k] = side;
         if border[k] {
             continue;
         }
-        let mut inward = (-side.d.1, side.d.0);
-        let mid = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
-        if (centre.0 - mid.0) * inward.0 + (centre.1 - mid.1) * inward.1 < 0.0 {
-            inward = (-inward.0, -inward.1);
-        }
+        let inward = inward_normal(a32, b32, centre);
+        let inward = (f64::from(inward.0), f64::from(inward.1));
         let len = length(k);
         let mut pts = StackList::<(f64, f64), COVER_SAMPLES>::default();
         let mut offsets = StackList::<f64, COVER_SAMPLES>::default();
@@ -1416,9 +1413,8 @@ fn finish(
         idx = [0, 3, 2, 1];
     }
     let ordered = |start: usize| -> [usize; 4] { [0, 1, 2, 3].map(|k| idx[(start + k) % 4]) };
-    let quad_on = |c: [(f64, f64); 4], o: [usize; 4]| {
-        Quad(o.map(|i| Point::new(c[i].0 as f32, c[i].1 as f32)))
-    };
+    let quad_on =
+        |c: Corners, o: [usize; 4]| Quad(o.map(|i| Point::new(c[i].0 as f32, c[i].1 as f32)));
     let quad_of = |o: [usize; 4]| quad_on(corners, o);
     // Pick the start so that side 0->1 is the upper of the two long (rectified) sides.
     let mut best: Option<([usize; 4], pose::Pose, f32)> = None;
@@ -1534,8 +1530,8 @@ mod tests {
 
     /// A far passport page in its open booklet: the navy cover shows 5 px around the page on a
     /// grey desk (the booklet's top side runs on into the facing page, here a frame border). An
-    /// outline on the cover's outer edge moves onto the page's edge on its three cover sides; a
-    /// card on the desk with no cover keeps its outline.
+    /// outline on the cover's outer edge moves onto the page's edge on its three cover sides; the
+    /// page's own outline, with its paper right inside, stays.
     #[test]
     fn a_passport_page_outlined_on_its_cover_moves_onto_the_page() {
         let (page, cover, desk) = ([215u8, 212, 200], [30u8, 35, 70], [128u8, 128, 125]);

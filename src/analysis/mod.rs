@@ -76,8 +76,8 @@ const COARSE_FACTOR: usize = 2;
 /// left unfound. With 4 passes f0028's outline is less precise (IoU 0.986 against 0.991); 8 and 12
 /// give the same.
 const BRIGHTENED_SMOOTHING_PASSES: usize = 8;
-/// An outline from the brightened look that encloses the one found before by this many times its
-/// area replaces it without the margin (see `brightened_wins`).
+/// An outline from the brightened look that encloses the one found before at this many times its
+/// area replaces it when it ranks as high, without the margin (see `brightened_wins`).
 const ENCLOSING_AREA_RATIO: f32 = 2.0;
 /// Outlines whose corners all lie within this share of the diagonal of each other are one.
 const SAME_OUTLINE_FRAC: f32 = 0.03;
