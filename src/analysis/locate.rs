@@ -529,10 +529,12 @@ fn preferred(cand: &Candidate, best: &Candidate, border: impl Fn(usize) -> bool)
     match doubts(cand).cmp(&doubts(best)) {
         std::cmp::Ordering::Less => true,
         std::cmp::Ordering::Greater => false,
-        // As many doubts of different kinds (a cut-off document's unlikely border against a
-        // printed box's run-on side): the better-supported outline wins.
+        // As many doubts of different kinds: the outline not closed by a frame border it has no
+        // paper along wins. A card's side on a background stripe runs on past its corner; an
+        // outline closed by the frame over the background is no document at all (a far card
+        // over slats, joined to the frame's edge by two slat lines, scored 1% over the card).
         std::cmp::Ordering::Equal if cand.unlikely_borders != best.unlikely_borders => {
-            cand.score > best.score
+            cand.unlikely_borders < best.unlikely_borders
         }
         // Outlines of nearly the same size are one document with a side in doubt (a grain line,
         // a shadow next to the edge, a passport cover's rim around the page): the one with fewer
@@ -1584,5 +1586,22 @@ mod tests {
             ..candidate(4, 80.0, 0.6)
         };
         assert!(preferred(&outer, &doubtful, no_border));
+    }
+
+    #[test]
+    fn a_border_the_document_does_not_run_past_outweighs_a_side_that_runs_on() {
+        let no_border = |_: usize| false;
+        // A far card whose top side lies along a background stripe, and a bigger outline from
+        // that stripe and another to the frame's edge, over the background: scored 1% higher.
+        let card = Candidate {
+            run_on_sides: 1,
+            ..candidate(0, 35.0, 0.746)
+        };
+        let background = Candidate {
+            unlikely_borders: 1,
+            ..candidate(4, 79.0, 0.756)
+        };
+        assert!(preferred(&card, &background, no_border));
+        assert!(!preferred(&background, &card, no_border));
     }
 }
