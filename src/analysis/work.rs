@@ -13,6 +13,12 @@ use image::RgbImage;
 const EDGE_NOISE_FACTOR: i32 = 2;
 /// The least gradient magnitude counted as an edge (a step of ~4 grey levels).
 const EDGE_MIN_MAGNITUDE: i32 = 12;
+/// In the brightened copy (dark frames), an edge pixel down to this share of the threshold still
+/// counts where it continues a chain of pixels that pass it (hysteresis, as in Canny's detector):
+/// a card's side in a dim room steps a level or two over the desk, over the threshold where the
+/// desk behind it is darker and under it where the desk is lighter, and the Hough needs the
+/// whole side. Chains only grow from strong pixels, so noise alone adds nothing.
+const DARK_WEAK_EDGE_RATIO: f32 = 0.5;
 /// A brightened copy maps the level below which this share of the pixels lie to black, and the
 /// level above which as many lie to white: a few specks of sensor noise do not set the range.
 const BRIGHTEN_CLIP_SHARE: f32 = 0.005;
@@ -39,7 +45,8 @@ pub struct WorkImage {
     /// Derivatives of the colour channel with the strongest response at each pixel.
     pub gx: Vec<i16>,
     pub gy: Vec<i16>,
-    /// 1 where a non-maximum-suppressed edge passes the adaptive threshold.
+    /// 1 where a non-maximum-suppressed edge passes the adaptive threshold (or, in a brightened
+    /// copy, continues a chain of such pixels).
     pub edge: Vec<u8>,
     /// The edge pixels (x, y), row by row.
     pub edge_points: Vec<(u32, u32)>,
@@ -57,6 +64,8 @@ pub struct WorkImage {
     column_steps: Vec<i16>,
     best: Vec<i32>,
     histogram: Vec<u32>,
+    /// Scratch: the chain ends still to follow from (brightened copies only).
+    chain_ends: Vec<usize>,
 }
 
 impl WorkImage {
@@ -162,7 +171,7 @@ impl WorkImage {
             }
         }
         self.gradient();
-        self.edges();
+        self.edges::<true>(DARK_WEAK_EDGE_RATIO);
     }
 
     /// The passes over every pixel (downscale, gradient, edges), in the copy compiled for the
@@ -179,7 +188,7 @@ impl WorkImage {
     fn passes(&mut self, raw: &[u8], stride: usize, factor: usize) {
         self.downscale(raw, stride, factor);
         self.gradient();
-        self.edges();
+        self.edges::<false>(1.0);
     }
 
     /// Box average of each `factor` x `factor` block of the packed RGB rows in `raw`: rows are
@@ -308,8 +317,10 @@ impl WorkImage {
         }
     }
 
+    /// Non-maximum-suppressed edges over the adaptive threshold; with `CHAINS`, also those down to
+    /// `weak_ratio` of it that continue a chain of edges over it (see DARK_WEAK_EDGE_RATIO).
     #[inline(always)]
-    fn edges(&mut self) {
+    fn edges<const CHAINS: bool>(&mut self, weak_ratio: f32) {
         let (w, h) = (self.width, self.height);
         let n = w * h;
         self.edge_points.clear();
@@ -323,6 +334,8 @@ impl WorkImage {
         let median = self.median_magnitude();
         let threshold = (EDGE_NOISE_FACTOR * median).max(EDGE_MIN_MAGNITUDE);
         let t2 = threshold * threshold;
+        let weak = ((weak_ratio * threshold as f32) as i32).clamp(1, threshold);
+        let weak2 = weak * weak;
         // Row by row, each pixel with its 3x3 neighbourhood as windows over the row and the rows
         // above and below (no indexing in the inner loop). The test has no branches: whether a
         // pixel is an edge is as good as random to the branch predictor.
@@ -353,9 +366,59 @@ impl WorkImage {
                 let (d1, d2) = if rising { (a0, b2) } else { (a2, b0) };
                 let (v1, v2) = if vertical { (a1, b1) } else { (d1, d2) };
                 let (n1, n2) = if horizontal { (r0, r2) } else { (v1, v2) };
-                *e = u8::from((m >= t2) & (m >= n1) & (m > n2));
+                let peak = (m >= n1) & (m > n2);
+                *e = if CHAINS {
+                    u8::from(peak & (m >= t2)) | (u8::from(peak & (m >= weak2)) << 1)
+                } else {
+                    u8::from(peak & (m >= t2))
+                };
             }
-            push_edge_points(out, y as u32, &mut self.edge_points);
+            if !CHAINS {
+                push_edge_points(out, y as u32, &mut self.edge_points);
+            }
+        }
+        if CHAINS {
+            self.follow_chains();
+        }
+    }
+
+    /// Turns the weak edge pixels (2) joined to a strong one (1 or 3) through 8-neighbours into
+    /// edges, drops the rest, and lists the edge points.
+    fn follow_chains(&mut self) {
+        const STRONG: u8 = 1;
+        const WEAK_ONLY: u8 = 2;
+        let w = self.width;
+        self.chain_ends.clear();
+        for (i, e) in self.edge.iter_mut().enumerate() {
+            if *e & STRONG != 0 {
+                *e = STRONG;
+                self.chain_ends.push(i);
+            }
+        }
+        // The image's one-pixel frame is never an edge, so each neighbour of a pixel inside lies
+        // in the image: no wrap-around to the next row.
+        let offsets = [1, w - 1, w, w + 1];
+        while let Some(i) = self.chain_ends.pop() {
+            for next in offsets
+                .iter()
+                .flat_map(|&d| [i.checked_sub(d), i.checked_add(d)])
+                .flatten()
+            {
+                if let Some(e) = self.edge.get_mut(next)
+                    && *e == WEAK_ONLY
+                {
+                    *e = STRONG;
+                    self.chain_ends.push(next);
+                }
+            }
+        }
+        for e in &mut self.edge {
+            *e &= STRONG;
+        }
+        for y in 1..self.height.saturating_sub(1) {
+            if let Some(row) = self.edge.get(y * w + 1..(y + 1) * w) {
+                push_edge_points(row, y as u32, &mut self.edge_points);
+            }
         }
     }
 
@@ -798,6 +861,56 @@ mod tests {
             columns.iter().all(|&x| (299..=300).contains(&x)),
             "{columns:?}"
         );
+    }
+
+    #[test]
+    fn the_brightened_copy_follows_a_side_whose_step_fades_under_the_threshold() {
+        // A dim desk (20) and a card's side: a step of 4 levels in the top half, over the
+        // threshold's floor, fading to 2 in the bottom half, under it. A black and a white patch
+        // pin the stretch to the identity; nothing else moves, so the threshold is its floor.
+        let frame = RgbImage::from_fn(640, 360, |x, y| {
+            let v = match (x, y) {
+                (0..40, 0..40) => 0,
+                (600.., 0..40) => 255,
+                (320.., 0..180) => 24,
+                (320.., _) => 22,
+                _ => 20,
+            };
+            image::Rgb([v, v, v])
+        });
+        let mut plain = WorkImage::default();
+        plain.rebuild(&frame, 640);
+        let mut bright = WorkImage::default();
+        bright.rebuild_brightened(&plain, 0);
+        let on_side = |x: u32| (319..=320).contains(&x);
+        let rows_in = |work: &WorkImage, from: u32, to: u32| {
+            let points = work.edge_points.iter();
+            let mut rows: Vec<u32> = points
+                .filter(|&&(x, y)| on_side(x) && (from..to).contains(&y))
+                .map(|&(_, y)| y)
+                .collect();
+            rows.dedup();
+            rows.len()
+        };
+        // The faint half shows in neither copy on its own: only as the strong half's chain.
+        assert_eq!(rows_in(&plain, 200, 340), 0);
+        assert!(rows_in(&bright, 50, 170) >= 115);
+        assert!(
+            rows_in(&bright, 190, 340) >= 145,
+            "{} of 150 rows",
+            rows_in(&bright, 190, 340)
+        );
+        // Weak pixels with no strong one to join stay out: the other edges are the patches' sides
+        // and the faint step between the side's halves, which meets the chain.
+        let patch_or_halves = |x: u32, y: u32| {
+            (y <= 41 && (x <= 41 || x >= 598)) || (x >= 319 && (179..=180).contains(&y))
+        };
+        let strays: Vec<_> = bright
+            .edge_points
+            .iter()
+            .filter(|&&(x, y)| !on_side(x) && !patch_or_halves(x, y))
+            .collect();
+        assert!(strays.is_empty(), "{strays:?}");
     }
 
     #[test]
