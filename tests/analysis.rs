@@ -899,3 +899,65 @@ fn a_card_on_a_pale_desk_in_a_dim_room_is_found_and_told_to_find_light() {
     }
     assert!(found >= 10, "outlined right on {found} of 12");
 }
+
+/// A streak of light across the whole frame, over a card in a dim room (f0005: a lamp's reflection
+/// on a glossy desk and card): a bright band from one frame edge to the other, `width` px wide,
+/// rising by `slope` px per px, its core clipped. Added in place over the rendered frame.
+fn add_streak_across(image: &mut image::RgbImage, centre_y: f32, width: f32, slope: f32) {
+    let (w, h) = image.dimensions();
+    let cx = w as f32 / 2.0;
+    for y in 0..h {
+        for x in 0..w {
+            let offset = (y as f32 - centre_y - slope * (x as f32 - cx)).abs();
+            // Full light inside the band's core, falling off over a few pixels at its edges.
+            let light = (1.0 - (offset - 0.5 * width) / 6.0).clamp(0.0, 1.0);
+            if light > 0.0 {
+                let px = image.get_pixel_mut(x, y);
+                for c in px.0.iter_mut() {
+                    *c = (*c as f32 + light * 400.0).min(255.0) as u8;
+                }
+            }
+        }
+    }
+}
+
+/// A card on a pale desk in a dim room, crossed by a streak of light from one frame edge to the
+/// other: the streak is outlined as crisply as any document, closed by the two frame edges, but no
+/// document cut off by the frame is ten times as long as it is wide. The streak breaks the card's
+/// sides, so the card is seldom outlined whole (2 of 12), but the streak never is (8 of 12 before
+/// the aspect bound); none is ready (the light is too low, and the streak is glare).
+#[test]
+fn a_streak_of_light_across_the_frame_is_not_taken_for_the_document() {
+    let mut analyzer = Analyzer::new(Spec::default());
+    let (mut on_streak, mut right) = (0, 0);
+    for (k, (centre, slope)) in [(0.45, 0.05), (0.55, -0.04), (0.4, 0.0), (0.6, 0.07)]
+        .into_iter()
+        .enumerate()
+    {
+        for seed in 1..=3u64 {
+            let mut scene = render(&SceneSpec {
+                seed: seed * 31 + k as u64,
+                background: idshot::scene::Background::Desk,
+                placement: held_at((0.5, 0.5), 0.62, 2.0),
+                exposure: 0.015,
+                noise: 8.0,
+                ..SceneSpec::default()
+            });
+            let h = scene.image.height() as f32;
+            add_streak_across(&mut scene.image, centre * h, 0.05 * h, slope);
+            let report = analyzer.analyze(&scene.image);
+            assert!(!report.ready, "streak {k} seed {seed}");
+            let Some(doc) = report.document.as_ref() else {
+                continue;
+            };
+            // The streak's outline: no side longer than the band, both ends on frame borders.
+            let heights = [
+                doc.quad.0[0].dist(doc.quad.0[3]),
+                doc.quad.0[1].dist(doc.quad.0[2]),
+            ];
+            on_streak += u32::from(heights.iter().all(|&s| s < 0.1 * h));
+            right += u32::from(outlined_right(&report, &scene.truth));
+        }
+    }
+    assert_eq!(on_streak, 0, "{right} of 12 outlined right");
+}

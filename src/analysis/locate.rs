@@ -58,6 +58,11 @@ const SAME_SIZE_AREA_RATIO: f32 = 0.9;
 /// outline scored up to 2.2% below an inner one along a printed box or band (1.1% on the dev
 /// frames, 2.2% for a pale card on a pale desk in the synthetic audit).
 const INNER_CLEARLY_BETTER: f32 = 1.025;
+/// A document is at most this elongated: an ID-1 card (1.59:1) pitched 50 degrees away from the
+/// camera. An outline from one frame border to the opposite one that is more elongated than this
+/// (a glare band across a dark card, a stripe of the background between two frame edges) is no
+/// document.
+const MAX_SPANNING_ASPECT: f32 = 2.5;
 /// Content factor: the floor for a blank outline and the edge density that counts as printed.
 const CONTENT_FLOOR: f32 = 0.35;
 const CONTENT_FULL_INK: f32 = 0.06;
@@ -430,6 +435,10 @@ impl Locator {
         }
         let area = polygon_area(&corners);
         if area < MIN_AREA_FRAC * w * h {
+            return None;
+        }
+        let border_sides = sides.map(|k| self.lines.get(k).is_some_and(|l| l.border));
+        if borders == 2 && least_spanning_aspect(&corners, border_sides) > MAX_SPANNING_ASPECT {
             return None;
         }
         // A side seen where stripes stop has the stripes outside the outline.
@@ -996,6 +1005,20 @@ fn chroma_distance(a: [f32; 3], b: [f32; 3]) -> f32 {
     };
     let ((ar, ag), (br, bg)) = (share(a), share(b));
     (ar - br).abs().max((ag - bg).abs())
+}
+
+/// The least aspect (long over short side) of a document whose outline runs from one frame border
+/// to the opposite one (`border`: which sides are frame borders): across the borders it is as long
+/// as its two other sides at least, along them as wide as the borders show it. 1 for any other
+/// outline.
+fn least_spanning_aspect(c: &[(f32, f32); 4], border: [bool; 4]) -> f32 {
+    let [l0, l1, l2, l3] = side_ends(c).map(|(p, q)| distance(p, q));
+    let aspect = |along: f32, across: f32| along / across.max(1e-3);
+    match border {
+        [true, false, true, false] => aspect(0.5 * (l1 + l3), l0.max(l2)),
+        [false, true, false, true] => aspect(0.5 * (l0 + l2), l1.max(l3)),
+        _ => 1.0,
+    }
 }
 
 /// The end points of a candidate's sides in the order of its lines (collect_candidates' cyclic
