@@ -37,6 +37,10 @@ pub struct GuideSpec {
     pub rearm_absent_secs: f64,
     /// After this long without a capture, say which check blocks and offer a manual capture.
     pub stuck_secs: f64,
+    /// A document last seen too close (told to move back) that then vanishes has most likely come
+    /// closer still: it covers the frame, and no edge of it is left to outline. For this long it
+    /// is told to move back, not to show the document (which would bring it closer yet).
+    pub lost_close_secs: f64,
 }
 
 impl Default for GuideSpec {
@@ -51,6 +55,7 @@ impl Default for GuideSpec {
             cooldown_secs: 2.0,
             rearm_absent_secs: 0.5,
             stuck_secs: 12.0,
+            lost_close_secs: 2.0,
         }
     }
 }
@@ -163,6 +168,9 @@ pub struct Guide {
     /// Start of the current attempt (first frame, or re-arm after a shot) and per-blocker counts.
     attempt_start: f64,
     block_counts: Vec<(Blocker, u32)>,
+    /// When a document was last seen too close, while none has been seen at a fitting distance
+    /// since.
+    last_too_close: Option<f64>,
 }
 
 impl Guide {
@@ -186,6 +194,7 @@ impl Guide {
             manual_requested: false,
             attempt_start: 0.0,
             block_counts: Vec::new(),
+            last_too_close: None,
         }
     }
 
@@ -218,6 +227,8 @@ impl Guide {
             self.absent_since.get_or_insert(t_secs);
         } else {
             self.absent_since = None;
+            let too_close = report.check(CheckId::Distance).hint == Some(Hint::MoveBack);
+            self.last_too_close = too_close.then_some(t_secs);
         }
         if let Some(at) = self.captured_at {
             let cooled = t_secs - at >= self.spec.cooldown_secs;
@@ -264,6 +275,13 @@ impl Guide {
             None
         } else {
             wanted_hint(report, &blockers)
+        };
+        let lost_close = self
+            .last_too_close
+            .is_some_and(|seen| t_secs - seen <= self.spec.lost_close_secs);
+        let wanted = match wanted {
+            Some(Hint::ShowDocument) if lost_close => Some(Hint::MoveBack),
+            other => other,
         };
         let hint = self.choose_hint(wanted, &blockers, t_secs);
         // The hysteresis keeps a fixed hint up for a moment in case its fault comes back; once

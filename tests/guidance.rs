@@ -404,3 +404,42 @@ fn a_passport_page_without_its_machine_readable_lines_is_not_taken() {
         1
     );
 }
+
+#[test]
+fn a_card_lost_while_too_close_is_told_to_move_back_then_to_show_itself() {
+    let mut guide = Guide::default();
+    let too_close = report(0.0, &[(CheckId::Distance, Hint::MoveBack)], 0.05);
+    let mut reports = vec![too_close; 15];
+    // Closer still: the card covers the frame, and no outline is found for 3 s.
+    reports.extend(vec![empty(); 90]);
+    let gs = run(&mut guide, 0, &reports);
+    assert!(gs[..15].iter().all(|g| g.hint == Some(Hint::MoveBack)));
+    // Within 2 s of the last sight of it: still "move back", not "hold your card up".
+    assert!(gs[15..75].iter().all(|g| g.hint == Some(Hint::MoveBack)));
+    // Long gone: it was put away, not held too close.
+    assert!(gs[90..].iter().all(|g| g.hint == Some(Hint::ShowDocument)));
+    assert!(captures(&gs).is_empty());
+}
+
+#[test]
+fn a_card_lost_at_a_fitting_distance_is_asked_for_again() {
+    let mut guide = Guide::default();
+    let glare = report(0.0, &[(CheckId::Glare, Hint::Glare)], 0.05);
+    let mut reports = vec![glare; 15];
+    reports.extend(vec![empty(); 30]);
+    let gs = run(&mut guide, 0, &reports);
+    // Once the glare hint has had its second, the missing card is asked for, never "move back".
+    assert!(gs.iter().all(|g| g.hint != Some(Hint::MoveBack)));
+    assert!(gs[40..].iter().all(|g| g.hint == Some(Hint::ShowDocument)));
+    // A card seen at a fitting distance after a too-close one clears the memory.
+    let mut guide = Guide::default();
+    let too_close = report(0.0, &[(CheckId::Distance, Hint::MoveBack)], 0.05);
+    let mut reports = vec![too_close; 15];
+    reports.extend(vec![
+        report(0.0, &[(CheckId::Glare, Hint::Glare)], 0.05);
+        15
+    ]);
+    reports.extend(vec![empty(); 45]);
+    let gs = run(&mut guide, 0, &reports);
+    assert!(gs[60..].iter().all(|g| g.hint == Some(Hint::ShowDocument)));
+}
