@@ -227,7 +227,7 @@ impl Guide {
             self.absent_since.get_or_insert(t_secs);
         } else {
             self.absent_since = None;
-            let too_close = report.check(CheckId::Distance).hint == Some(Hint::MoveBack);
+            let too_close = report.checks.iter().any(|c| c.hint == Some(Hint::MoveBack));
             self.last_too_close = too_close.then_some(t_secs);
         }
         if let Some(at) = self.captured_at {
@@ -492,6 +492,9 @@ fn hint_still_applies(h: Hint, blockers: &[Blocker]) -> bool {
     blockers.iter().any(|b| match b {
         Blocker::Motion => h == Hint::HoldStill,
         Blocker::Mrz => h == Hint::MrzUnreadable,
+        // "Move back" also answers corners off two opposite frame edges (a card wider than the
+        // frame), where no move sideways brings them in.
+        Blocker::Check(CheckId::Corners) if h == Hint::MoveBack => true,
         Blocker::Check(id) => hint_check(h) == Some(*id),
     })
 }

@@ -961,3 +961,40 @@ fn a_streak_of_light_across_the_frame_is_not_taken_for_the_document() {
     }
     assert_eq!(on_streak, 0, "{right} of 12 outlined right");
 }
+
+/// A card held so close that it runs off the top and bottom of the frame: no move sideways brings
+/// its corners in, so where it is outlined from edge to edge it is told to move back, not to bring
+/// its corners into view. (6 of these 16 are outlined from edge to edge; on the others a printed
+/// box on the card is outlined instead, cut by one frame edge, and the person is told to bring the
+/// corners in: moving back shows the card whole either way.)
+#[test]
+fn a_card_taller_than_the_frame_is_told_to_move_back() {
+    let mut spanning = 0;
+    for seed in 1..=8u64 {
+        for fill in [0.91, 0.94] {
+            let (report, _) = verdict(&SceneSpec {
+                seed,
+                placement: centred(fill, 0.0),
+                ..SceneSpec::default()
+            });
+            let Some(doc) = report.document.as_ref() else {
+                continue;
+            };
+            let ys = doc.quad.0.map(|p| p.y);
+            let edge_to_edge = ys.iter().any(|&y| y < 2.0) && ys.iter().any(|&y| y > 717.0);
+            if !edge_to_edge {
+                continue;
+            }
+            spanning += 1;
+            let corners = report.check(CheckId::Corners);
+            assert!(!corners.pass, "seed {seed} fill {fill}");
+            assert_eq!(
+                corners.hint,
+                Some(Hint::MoveBack),
+                "seed {seed} fill {fill}"
+            );
+            assert_eq!(report.hint, Some(Hint::MoveBack), "seed {seed} fill {fill}");
+        }
+    }
+    assert!(spanning >= 3, "{spanning} of 16 outlined from edge to edge");
+}

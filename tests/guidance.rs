@@ -422,6 +422,18 @@ fn a_card_lost_while_too_close_is_told_to_move_back_then_to_show_itself() {
 }
 
 #[test]
+fn a_card_wider_than_the_frame_lost_from_view_is_told_to_move_back() {
+    // Corners off two opposite frame edges ask to move back too: the hint holds while they fail,
+    // and after the card vanishes.
+    let mut guide = Guide::default();
+    let off_both_edges = report(0.0, &[(CheckId::Corners, Hint::MoveBack)], 0.05);
+    let mut reports = vec![off_both_edges; 30];
+    reports.extend(vec![empty(); 30]);
+    let gs = run(&mut guide, 0, &reports);
+    assert!(gs.iter().all(|g| g.hint == Some(Hint::MoveBack)));
+}
+
+#[test]
 fn a_card_lost_at_a_fitting_distance_is_asked_for_again() {
     let mut guide = Guide::default();
     let glare = report(0.0, &[(CheckId::Glare, Hint::Glare)], 0.05);

@@ -225,7 +225,10 @@ impl Analyzer {
         }
         m.corner_margin = Some(margin);
         m.covered_corners = covered;
-        let corners = if margin < spec.corner_margin_frac {
+        let corners = if margin < spec.corner_margin_frac && runs_off_opposite_edges(loc, fw, fh) {
+            // Wider or taller than the frame: no move sideways brings its corners in.
+            Check::failed(CheckId::Corners, Some(margin), Hint::MoveBack)
+        } else if margin < spec.corner_margin_frac {
             Check::failed(CheckId::Corners, Some(margin), Hint::CornersOutside)
         } else if covered != 0 {
             Check::failed(CheckId::Corners, Some(margin), Hint::CornerCovered)
@@ -391,6 +394,16 @@ fn no_document(width: u32, height: u32, bad_light: Option<(f32, Hint)>) -> Frame
         checks[CheckId::Exposure.index()] = Check::failed(CheckId::Exposure, Some(luma), hint);
     }
     FrameReport::from_checks(width, height, None, checks, Measures::default())
+}
+
+/// Whether the document runs off two opposite edges of the frame (its outline closed by both, or
+/// its corners beyond both): it is wider or taller than the frame.
+fn runs_off_opposite_edges(loc: &locate::Located, fw: f32, fh: f32) -> bool {
+    let [top, right, bottom, left] = loc.border_sides;
+    let xs = loc.quad.0.map(|p| p.x);
+    let ys = loc.quad.0.map(|p| p.y);
+    let beyond = |v: [f32; 4], len: f32| v.iter().any(|&c| c < 0.0) && v.iter().any(|&c| c >= len);
+    (top && bottom) || (left && right) || beyond(xs, fw) || beyond(ys, fh)
 }
 
 /// Whether the brightened look's outline `b` replaces the outline `f` found before it: when surer
