@@ -113,10 +113,18 @@ pub fn live_rows(update: &Update) -> Vec<CheckRow> {
         .iter()
         .map(|&id| {
             let c = update.report.check(id);
+            // The guide knows what one frame cannot: a card lost from view while too close is
+            // told to move back, and its row says so too instead of asking for the card.
+            let hint = match (id, c.hint, update.guidance.hint) {
+                (CheckId::Document, Some(Hint::ShowDocument), Some(Hint::MoveBack)) => {
+                    Some(Hint::MoveBack)
+                }
+                (_, hint, _) => hint,
+            };
             CheckRow {
                 label: id.label().to_owned(),
                 level: if c.pass { Level::Pass } else { Level::Fail },
-                detail: check_detail(id, c.pass, c.hint),
+                detail: check_detail(id, c.pass, hint),
             }
         })
         .collect();
@@ -1796,5 +1804,17 @@ mod tests {
         let with_detail: Vec<&str> = rows.iter().filter_map(|r| r.detail.as_deref()).collect();
         assert_eq!(with_detail, vec![Hint::ShowDocument.text()]);
         assert!(rows.iter().all(|r| r.level == Level::Fail));
+        // The same empty frame just after a card was seen too close: the guide says to move
+        // back, and the document row agrees with it.
+        let too_close = Update {
+            guidance: crate::guidance::Guidance {
+                hint: Some(Hint::MoveBack),
+                ..update.guidance.clone()
+            },
+            ..update
+        };
+        let rows = live_rows(&too_close);
+        let with_detail: Vec<&str> = rows.iter().filter_map(|r| r.detail.as_deref()).collect();
+        assert_eq!(with_detail, vec![Hint::MoveBack.text()]);
     }
 }
