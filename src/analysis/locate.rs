@@ -437,9 +437,11 @@ impl Locator {
         if area < MIN_AREA_FRAC * w * h {
             return None;
         }
-        let border_sides = sides.map(|k| self.lines.get(k).is_some_and(|l| l.border));
-        if borders == 2 && least_spanning_aspect(&corners, border_sides) > MAX_SPANNING_ASPECT {
-            return None;
+        if borders == 2 {
+            let border_sides = sides.map(|k| self.border_lines & line_bit(k) != 0);
+            if least_spanning_aspect(&corners, border_sides) > MAX_SPANNING_ASPECT {
+                return None;
+            }
         }
         // A side seen where stripes stop has the stripes outside the outline.
         let stripes_inside = self.occluding_sides > 0 && {

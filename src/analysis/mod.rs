@@ -225,11 +225,14 @@ impl Analyzer {
         }
         m.corner_margin = Some(margin);
         m.covered_corners = covered;
-        let corners = if margin < spec.corner_margin_frac && runs_off_opposite_edges(loc, fw, fh) {
-            // Wider or taller than the frame: no move sideways brings its corners in.
-            Check::failed(CheckId::Corners, Some(margin), Hint::MoveBack)
-        } else if margin < spec.corner_margin_frac {
-            Check::failed(CheckId::Corners, Some(margin), Hint::CornersOutside)
+        let corners = if margin < spec.corner_margin_frac {
+            // Wider or taller than the frame, no move sideways brings its corners in.
+            let hint = if runs_off_opposite_edges(loc, fw, fh) {
+                Hint::MoveBack
+            } else {
+                Hint::CornersOutside
+            };
+            Check::failed(CheckId::Corners, Some(margin), hint)
         } else if covered != 0 {
             Check::failed(CheckId::Corners, Some(margin), Hint::CornerCovered)
         } else if loc.paper_beyond_sides > 0 {
