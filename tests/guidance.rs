@@ -405,14 +405,18 @@ fn a_passport_page_without_its_machine_readable_lines_is_not_taken() {
     );
 }
 
+/// The guidance over a card seen for `seen` frames with `failing` checks, then lost from view
+/// for `lost` frames.
+fn seen_then_lost(failing: &[(CheckId, Hint)], seen: usize, lost: usize) -> Vec<Guidance> {
+    let mut reports = vec![report(0.0, failing, 0.05); seen];
+    reports.extend(vec![empty(); lost]);
+    run(&mut Guide::default(), 0, &reports)
+}
+
 #[test]
 fn a_card_lost_while_too_close_is_told_to_move_back_then_to_show_itself() {
-    let mut guide = Guide::default();
-    let too_close = report(0.0, &[(CheckId::Distance, Hint::MoveBack)], 0.05);
-    let mut reports = vec![too_close; 15];
     // Closer still: the card covers the frame, and no outline is found for 3 s.
-    reports.extend(vec![empty(); 90]);
-    let gs = run(&mut guide, 0, &reports);
+    let gs = seen_then_lost(&[(CheckId::Distance, Hint::MoveBack)], 15, 90);
     assert!(gs[..15].iter().all(|g| g.hint == Some(Hint::MoveBack)));
     // Within 2 s of the last sight of it: still "move back", not "hold your card up".
     assert!(gs[15..75].iter().all(|g| g.hint == Some(Hint::MoveBack)));
@@ -425,33 +429,23 @@ fn a_card_lost_while_too_close_is_told_to_move_back_then_to_show_itself() {
 fn a_card_wider_than_the_frame_lost_from_view_is_told_to_move_back() {
     // Corners off two opposite frame edges ask to move back too: the hint holds while they fail,
     // and after the card vanishes.
-    let mut guide = Guide::default();
-    let off_both_edges = report(0.0, &[(CheckId::Corners, Hint::MoveBack)], 0.05);
-    let mut reports = vec![off_both_edges; 30];
-    reports.extend(vec![empty(); 30]);
-    let gs = run(&mut guide, 0, &reports);
+    let gs = seen_then_lost(&[(CheckId::Corners, Hint::MoveBack)], 30, 30);
     assert!(gs.iter().all(|g| g.hint == Some(Hint::MoveBack)));
 }
 
 #[test]
 fn a_card_lost_at_a_fitting_distance_is_asked_for_again() {
-    let mut guide = Guide::default();
-    let glare = report(0.0, &[(CheckId::Glare, Hint::Glare)], 0.05);
-    let mut reports = vec![glare; 15];
-    reports.extend(vec![empty(); 30]);
-    let gs = run(&mut guide, 0, &reports);
+    let gs = seen_then_lost(&[(CheckId::Glare, Hint::Glare)], 15, 30);
     // Once the glare hint has had its second, the missing card is asked for, never "move back".
     assert!(gs.iter().all(|g| g.hint != Some(Hint::MoveBack)));
     assert!(gs[40..].iter().all(|g| g.hint == Some(Hint::ShowDocument)));
     // A card seen at a fitting distance after a too-close one clears the memory.
-    let mut guide = Guide::default();
-    let too_close = report(0.0, &[(CheckId::Distance, Hint::MoveBack)], 0.05);
-    let mut reports = vec![too_close; 15];
+    let mut reports = vec![report(0.0, &[(CheckId::Distance, Hint::MoveBack)], 0.05); 15];
     reports.extend(vec![
         report(0.0, &[(CheckId::Glare, Hint::Glare)], 0.05);
         15
     ]);
     reports.extend(vec![empty(); 45]);
-    let gs = run(&mut guide, 0, &reports);
+    let gs = run(&mut Guide::default(), 0, &reports);
     assert!(gs[60..].iter().all(|g| g.hint == Some(Hint::ShowDocument)));
 }
