@@ -400,13 +400,23 @@ fn no_document(width: u32, height: u32, bad_light: Option<(f32, Hint)>) -> Frame
 }
 
 /// Whether the document runs off two opposite edges of the frame (its outline closed by both, or
-/// its corners beyond both): it is wider or taller than the frame.
+/// its corners beyond both): it is wider or taller than the frame. Only when the part in view is
+/// as broad across as a document that long must be: a strip of the background between two frame
+/// edges, taken for a far card, is narrower, and moving back would lose the card.
 fn runs_off_opposite_edges(loc: &locate::Located, fw: f32, fh: f32) -> bool {
     let [top, right, bottom, left] = loc.border_sides;
     let xs = loc.quad.0.map(|p| p.x);
     let ys = loc.quad.0.map(|p| p.y);
     let beyond = |v: [f32; 4], len: f32| v.iter().any(|&c| c < 0.0) && v.iter().any(|&c| c >= len);
-    (top && bottom) || (left && right) || beyond(xs, fw) || beyond(ys, fh)
+    // The sides run top, right, bottom, left: across a span from top to bottom lie the top and
+    // bottom sides, along it the right and left ones.
+    let [s_top, s_right, s_bottom, s_left] = loc.quad.sides();
+    let broad_enough = |along: f32, across: f32| along <= DocKind::Id1.aspect() * across;
+    let tall = ((top && bottom) || beyond(ys, fh))
+        && broad_enough(0.5 * (s_right + s_left), s_top.max(s_bottom));
+    let wide = ((left && right) || beyond(xs, fw))
+        && broad_enough(0.5 * (s_top + s_bottom), s_right.max(s_left));
+    tall || wide
 }
 
 /// Whether the brightened look's outline `b` replaces the outline `f` found before it: when surer
@@ -514,5 +524,44 @@ mod tests {
         let again = card.map(|(x, y)| (x + 4.0, y - 3.0));
         assert!(!brightened_wins(&located(again, 0.95), &located(card, 0.6)));
         assert!(brightened_wins(&located(again, 0.95), &located(card, 0.45)));
+    }
+
+    /// A card taller than a 1280x720 frame, outlined from its top edge to its bottom, runs off
+    /// both; a strip of slats between the same edges, narrower than any document that tall, does
+    /// not (a far card over slats outlined on it would be told to move back and lost).
+    #[test]
+    fn only_an_outline_as_broad_as_a_document_that_tall_runs_off_opposite_edges() {
+        let (w, h) = (1280.0, 720.0);
+        let top_and_bottom = |mut l: locate::Located| {
+            l.border_sides = [true, false, true, false];
+            l
+        };
+        let card = [(60.0, 0.5), (1220.0, 0.5), (1220.0, 719.5), (60.0, 719.5)];
+        assert!(runs_off_opposite_edges(
+            &top_and_bottom(located(card, 0.8)),
+            w,
+            h
+        ));
+        let strip = [(500.0, 0.5), (800.0, 0.5), (800.0, 719.5), (500.0, 719.5)];
+        assert!(!runs_off_opposite_edges(
+            &top_and_bottom(located(strip, 0.8)),
+            w,
+            h
+        ));
+        // Corners beyond both edges count as a border would; one edge alone does not.
+        let beyond = [
+            (40.0, -60.0),
+            (1240.0, -60.0),
+            (1240.0, 780.0),
+            (40.0, 780.0),
+        ];
+        assert!(runs_off_opposite_edges(&located(beyond, 0.8), w, h));
+        let off_the_top = [
+            (300.0, -60.0),
+            (1000.0, -60.0),
+            (1000.0, 400.0),
+            (300.0, 400.0),
+        ];
+        assert!(!runs_off_opposite_edges(&located(off_the_top, 0.8), w, h));
     }
 }
