@@ -13,29 +13,32 @@ fn verdict(spec: &SceneSpec) -> (idshot::analysis::FrameReport, idshot::scene::T
     )
 }
 
-/// A card centred in the frame, `fill` of its width, pitched by `pitch_deg`.
-fn centred(fill: f32, pitch_deg: f32) -> idshot::scene::Placement {
+/// A document at `center` (frame fractions), `fill` of the frame's width, turned by
+/// `(pitch, yaw, roll)` in degrees, seen through the scenes' default lens.
+fn posed(
+    center: (f32, f32),
+    fill: f32,
+    (pitch, yaw, roll): (f32, f32, f32),
+) -> idshot::scene::Placement {
     idshot::scene::Placement::Pose {
-        center: (0.5, 0.5),
+        center,
         fill,
-        pitch_deg,
-        yaw_deg: 0.0,
-        roll_deg: 0.0,
+        pitch_deg: pitch,
+        yaw_deg: yaw,
+        roll_deg: roll,
         hfov_deg: idshot::scene::DEFAULT_HFOV_DEG,
     }
+}
+
+/// A card centred in the frame, `fill` of its width, pitched by `pitch_deg`.
+fn centred(fill: f32, pitch_deg: f32) -> idshot::scene::Placement {
+    posed((0.5, 0.5), fill, (pitch_deg, 0.0, 0.0))
 }
 
 /// A card facing the camera at `center` (frame fractions), `fill` of the frame's width, rolled by
 /// `roll_deg`.
 fn held_at(center: (f32, f32), fill: f32, roll_deg: f32) -> idshot::scene::Placement {
-    idshot::scene::Placement::Pose {
-        center,
-        fill,
-        pitch_deg: 0.0,
-        yaw_deg: 0.0,
-        roll_deg,
-        hfov_deg: idshot::scene::DEFAULT_HFOV_DEG,
-    }
+    posed(center, fill, (0.0, 0.0, roll_deg))
 }
 
 fn max_corner_error(a: &Quad, b: &Quad) -> f32 {
@@ -455,14 +458,7 @@ fn cards_turned_a_little_over_slats_are_outlined_where_the_slats_stop() {
         let (report, truth) = verdict(&SceneSpec {
             seed,
             background: idshot::scene::Background::Slats,
-            placement: idshot::scene::Placement::Pose {
-                center: (0.5, 0.5),
-                fill: 0.6,
-                pitch_deg: 3.0,
-                yaw_deg: -2.0,
-                roll_deg,
-                hfov_deg: idshot::scene::DEFAULT_HFOV_DEG,
-            },
+            placement: posed((0.5, 0.5), 0.6, (3.0, -2.0, roll_deg)),
             ..SceneSpec::default()
         });
         let diagonal = truth.corners.0[0].dist(truth.corners.0[2]);
@@ -490,14 +486,7 @@ fn most_far_cards_over_wood_grain_are_outlined() {
             let (report, truth) = verdict(&SceneSpec {
                 seed,
                 background: idshot::scene::Background::Wood,
-                placement: idshot::scene::Placement::Pose {
-                    center: (0.52, 0.49),
-                    fill,
-                    pitch_deg: 4.0,
-                    yaw_deg: 0.8,
-                    roll_deg,
-                    hfov_deg: idshot::scene::DEFAULT_HFOV_DEG,
-                },
+                placement: posed((0.52, 0.49), fill, (4.0, 0.8, roll_deg)),
                 noise: 2.8,
                 ..SceneSpec::default()
             });
@@ -677,25 +666,17 @@ fn a_card_running_off_the_frame_is_outlined_by_its_sides_in_view() {
 fn a_box_printed_on_a_cut_off_document_is_not_taken_for_the_document() {
     use idshot::analysis::DocKind;
     use idshot::hints::Hint;
-    use idshot::scene::{Background, DEFAULT_HFOV_DEG, Placement};
-    let pushed_off =
-        |kind, seed, background, center, fill, (pitch_deg, yaw_deg, roll_deg), noise| SceneSpec {
-            width: 1920,
-            height: 1080,
-            kind,
-            seed,
-            background,
-            placement: Placement::Pose {
-                center,
-                fill,
-                pitch_deg,
-                yaw_deg,
-                roll_deg,
-                hfov_deg: DEFAULT_HFOV_DEG,
-            },
-            noise,
-            ..SceneSpec::default()
-        };
+    use idshot::scene::Background;
+    let pushed_off = |kind, seed, background, center, fill, angles, noise| SceneSpec {
+        width: 1920,
+        height: 1080,
+        kind,
+        seed,
+        background,
+        placement: posed(center, fill, angles),
+        noise,
+        ..SceneSpec::default()
+    };
     for spec in [
         pushed_off(
             DocKind::Id1,
@@ -847,14 +828,7 @@ fn a_pale_card_on_a_pale_desk_in_a_dim_room_is_outlined_not_its_photo() {
             let scene = render(&SceneSpec {
                 seed,
                 background: idshot::scene::Background::Desk,
-                placement: idshot::scene::Placement::Pose {
-                    center: (0.5, 0.5),
-                    fill: 0.62,
-                    pitch_deg: 2.0,
-                    yaw_deg: -3.0,
-                    roll_deg: 1.5,
-                    hfov_deg: idshot::scene::DEFAULT_HFOV_DEG,
-                },
+                placement: posed((0.5, 0.5), 0.62, (2.0, -3.0, 1.5)),
                 exposure,
                 noise: 1.5,
                 ..SceneSpec::default()
