@@ -72,9 +72,10 @@ const COARSE_FACTOR: usize = 2;
 /// sure (SECOND_LOOK_BELOW) and win by SECOND_LOOK_MARGIN like the coarse look's, or enclose the
 /// outline found before (`brightened_wins`). Empty dark frames (synthetic backgrounds at mean luma
 /// 10-40): a doubtful outline accepted there would take 9 more of 168 for documents (34 are
-/// already); f0090, whose card the last look finds at 0.41 with two sides run off the frame, is
-/// left unfound. With 4 passes f0028's outline is less precise (IoU 0.986 against 0.991); 8 and 12
-/// give the same.
+/// already). f0090, whose card the last look found at 0.41 with two sides run off the frame, is
+/// found whole at 0.52 since faint edges count where they continue strong ones
+/// (`work::DARK_WEAK_EDGE_RATIO`). With 4 passes f0028's outline is less precise (IoU 0.986
+/// against 0.991); 8 and 12 give the same.
 const BRIGHTENED_SMOOTHING_PASSES: usize = 8;
 /// An outline from the brightened look that encloses the one found before at this many times its
 /// area replaces it when it ranks as high, without the margin (see `brightened_wins`).
