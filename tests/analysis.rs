@@ -359,6 +359,7 @@ fn dev_frames_are_located_and_never_falsely_ready() {
 #[test]
 fn a_card_in_a_dark_noisy_frame_is_found_and_fails_exposure_only() {
     let mut found = 0;
+    let mut unread = 0;
     let seeds = 1..=6u64;
     for seed in seeds.clone() {
         let (report, truth) = verdict(&SceneSpec {
@@ -378,19 +379,29 @@ fn a_card_in_a_dark_noisy_frame_is_found_and_fails_exposure_only() {
             doc.quad,
             truth.corners
         );
-        assert!(!report.check(CheckId::Exposure).pass, "seed {seed}");
-        // Sharpness that cannot be read in the dark asks for light, not for stillness.
-        let focus = report.check(CheckId::Focus);
-        if focus.value.is_none() {
-            assert_eq!(
-                focus.hint,
-                Some(idshot::hints::Hint::TooDark),
-                "seed {seed}"
-            );
-        }
+        // Only the light fails: sharpness that cannot be read in the dark is not called blurry
+        // (the exposure check fails for it, and the frame cannot be ready).
+        let failing: Vec<CheckId> = report
+            .checks
+            .iter()
+            .filter(|c| !c.pass)
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(
+            failing,
+            [CheckId::Exposure],
+            "seed {seed}: {:?}",
+            report.checks
+        );
+        unread += u32::from(report.check(CheckId::Focus).value.is_none());
         found += 1;
     }
     assert!(found >= 5, "found {found} of {}", seeds.count());
+    // The case guarded here: 6 of 6 are too noisy to read their blur in (2026-11-25).
+    assert!(
+        unread >= 1,
+        "focus read on every frame: the unread case goes untested"
+    );
 }
 
 /// The demo's finger-on-corner phase, as a person sees it in the app: a fingertip resting on the

@@ -338,10 +338,13 @@ impl Analyzer {
         } else {
             Check::passed(CheckId::Exposure, Some(light.luma_mean))
         };
-        // Sharpness that cannot be read in a frame too dark to read it in is the light's fault:
-        // the person is told to find light, not to hold still.
-        let focus = if focus.value.is_none() && exposure.hint == Some(Hint::TooDark) {
-            Check::failed(CheckId::Focus, None, Hint::TooDark)
+        // Sharpness that cannot be read in a frame too dark or too bright to read it in is the
+        // light's fault, and the exposure check already fails for it (the frame cannot be ready):
+        // focus fails only on blur it measured, so a sharp card in a dim room is not called
+        // blurry. Once the light is fixed, the blur is read.
+        let light_at_fault = matches!(exposure.hint, Some(Hint::TooDark | Hint::TooBright));
+        let focus = if focus.value.is_none() && light_at_fault {
+            Check::passed(CheckId::Focus, None)
         } else {
             focus
         };
@@ -355,7 +358,7 @@ impl Analyzer {
             .map(|present| MrzFinding {
                 present,
                 blur_mm,
-                sharp: present && focus.pass,
+                sharp: present && blur_mm.is_some() && focus.pass,
             });
         let document = DocumentFound {
             quad,

@@ -385,11 +385,12 @@ fn value_text(report: &FrameReport, id: CheckId) -> String {
         .into_iter()
         .flatten()
         .collect(),
-        CheckId::Focus => m
-            .blur_mm
-            .map(|b| format!("blur {b:.2} mm"))
-            .into_iter()
-            .collect(),
+        CheckId::Focus => match m.blur_mm {
+            Some(b) => vec![format!("blur {b:.2} mm")],
+            // Passed unread: the light is at fault (see `Analyzer::judge`).
+            None if report.check(id).pass => vec!["not readable in this light".to_owned()],
+            None => Vec::new(),
+        },
         CheckId::Glare => m
             .glare_frac
             .map(|g| format!("{:.1}% glare", g * 100.0))
