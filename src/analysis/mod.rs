@@ -18,6 +18,7 @@ pub mod locate;
 pub mod mrz;
 pub mod occlusion;
 pub mod pose;
+pub mod print_focus;
 pub mod report;
 pub mod spec;
 mod stack;
@@ -98,6 +99,7 @@ pub struct Analyzer {
     brightened: work::WorkImage,
     locator: locate::Locator,
     focus: focus::FocusProbe,
+    print: print_focus::PrintProbe,
     light: light::LightProbe,
     mrz: mrz::MrzProbe,
 }
@@ -345,6 +347,25 @@ impl Analyzer {
         let light_at_fault = matches!(exposure.hint, Some(Hint::TooDark | Hint::TooBright));
         let focus = if focus.value.is_none() && light_at_fault {
             Check::passed(CheckId::Focus, None)
+        } else {
+            focus
+        };
+        // Texture right beside a pair of sides (blinds along them, grass) widens their reading,
+        // and one blurry pair beside a sharp one reads as motion. Print inside that reads sharp,
+        // and alike both ways as it would not under motion, overrules it (`print_focus`). Not in
+        // a frame too dark, where sensor noise makes steep gradients of its own.
+        let one_pair_blurry =
+            blur.is_some_and(|b| b.sigma_min_px / ppmm.max(1e-3) <= spec.blur_mm_max);
+        let focus = if !focus.pass && one_pair_blurry && exposure.hint != Some(Hint::TooDark) {
+            self.print
+                .blur(frame, &quad)
+                .filter(|p| p.anisotropy() <= spec.print_anisotropy_max)
+                .map(|p| p.sigma_px() / ppmm.max(1e-3))
+                .filter(|&mm| mm <= spec.print_blur_mm_max)
+                .map_or(focus, |mm| {
+                    m.print_blur_mm = Some(mm);
+                    Check::passed(CheckId::Focus, Some(mm))
+                })
         } else {
             focus
         };

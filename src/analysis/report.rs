@@ -150,6 +150,8 @@ pub struct Measures {
     pub blur_mm: Option<f32>,
     /// Estimated blur in frame pixels.
     pub blur_px: Option<f32>,
+    /// The print's blur in mm, read where the outline's edges read blurry (`print_focus`).
+    pub print_blur_mm: Option<f32>,
     /// Fraction of the document clipped by glare.
     pub glare_frac: Option<f32>,
     /// Out-of-plane angle, degrees.

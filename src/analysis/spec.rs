@@ -79,6 +79,16 @@ pub struct Spec {
     /// focus: the largest blur on the document, in mm (defocus and half the motion length combined).
     /// Readable print needs well under a stroke width (~0.25 mm); reviewers want crisp edges.
     pub blur_mm_max: f32,
+    /// focus: print inside the document whose steepest edges read this sharp or sharper
+    /// (`print_focus`: a Gaussian sigma in mm, biased towards blur by up to 0.8 px) passes focus
+    /// when the outline's edges read blurry, which background texture beside them does. On the dev
+    /// frames sharp documents read 0.05-0.28 mm and blurred ones 0.31 mm and more, but for a dark
+    /// noisy frame (0.17 mm, not used there).
+    pub print_blur_mm_max: f32,
+    /// focus: ...and whose blur along one axis is at most this many times the other's: motion
+    /// smears print one way (dev motion frames 1.45-1.95), defocus and background texture beside
+    /// the outline do not (1.0-1.1 on the sharp dev frames whose outline reads blurry).
+    pub print_anisotropy_max: f32,
 
     /// glare: largest fraction of the document clipped by specular highlights.
     pub glare_frac_max: f32,
@@ -125,6 +135,8 @@ impl Default for Spec {
             fill_max: 0.90,
             ppmm_min: 6.5,
             blur_mm_max: 0.15,
+            print_blur_mm_max: 0.2,
+            print_anisotropy_max: 1.3,
             glare_frac_max: 0.008,
             glare_level: 250,
             tilt_deg_max: 17.0,
