@@ -1,7 +1,7 @@
 //! The per-frame verdict on scenes whose answer is known by construction (always run), and on the
 //! shared dev frames with their ground truth (skipped when ../shared is absent).
 
-use idshot::analysis::{Analyzer, CheckId, Point, Quad, Spec};
+use idshot::analysis::{Analyzer, CheckId, DocKind, Point, Quad, Spec};
 use idshot::hints::Hint;
 use idshot::scene::{Finger, Glare, SceneSpec, render};
 
@@ -529,6 +529,76 @@ fn a_still_card_over_slats_passes_focus_and_a_moving_one_does_not() {
         moving_passed <= 2,
         "{moving_passed} moving cards passed focus"
     );
+}
+
+/// Direct light on a white card on a white desk: paper and desk both clip to white, and no
+/// edge is left between them, only the print. The document is outlined from its print
+/// (`analysis::washed`), roughly, and the person is told to get out of the light. Without the
+/// print's outline none of these had a document (overlaps 0.94-0.98 with it, 2026-11-25).
+#[test]
+fn a_washed_out_card_on_a_white_desk_is_outlined_from_its_print() {
+    for seed in 1..=12u64 {
+        let kind = if seed % 3 == 0 {
+            DocKind::Td3
+        } else {
+            DocKind::Id1
+        };
+        let (report, truth) = verdict(&SceneSpec {
+            seed,
+            kind,
+            background: idshot::scene::Background::Plain([240, 240, 240]),
+            placement: posed(
+                (0.5 + 0.01 * seed as f32, 0.5),
+                0.6,
+                (3.0, -4.0, -6.0 + 1.5 * seed as f32),
+            ),
+            exposure: 5.0,
+            ..SceneSpec::default()
+        });
+        let overlap = report.document.as_ref().map_or(0.0, |d| {
+            d.quad.overlap_in_frame(&truth.corners, 1280, 720, 64)
+        });
+        assert!(overlap > 0.85, "seed {seed} {kind:?}: overlap {overlap}");
+        assert_eq!(report.hint, Some(Hint::TooBright), "seed {seed}");
+        assert!(
+            !report.ready && !report.check(CheckId::Exposure).pass,
+            "seed {seed}"
+        );
+    }
+}
+
+/// The same light on the varied backgrounds with no document: grain lines and the like in
+/// clipped white are marks in white too, but they run across the frame, and are no print.
+/// Nothing is outlined from them as print. (Some of these frames are taken for documents by their
+/// edges, clipped or not, as their unlit versions are: slats' strips, clutter's boxes.)
+#[test]
+fn a_washed_out_frame_without_a_document_has_none() {
+    for (k, background) in idshot::scene::Background::VARIED.into_iter().enumerate() {
+        for seed in 1..=3u64 {
+            let off_frame = Quad([
+                Point::new(5000.0, 5000.0),
+                Point::new(5800.0, 5000.0),
+                Point::new(5800.0, 5500.0),
+                Point::new(5000.0, 5500.0),
+            ]);
+            let (report, _) = verdict(&SceneSpec {
+                seed,
+                background: background.clone(),
+                placement: idshot::scene::Placement::Corners(off_frame),
+                exposure: 6.0,
+                ..SceneSpec::default()
+            });
+            let from_print = report
+                .document
+                .as_ref()
+                .is_some_and(|d| d.confidence == idshot::analysis::washed::ESTIMATE_CONFIDENCE);
+            assert!(
+                !from_print,
+                "background {k} seed {seed}: {:?}",
+                report.document
+            );
+        }
+    }
 }
 
 /// A card held further off over wood grain: the grain gives many long lines parallel to the card's

@@ -22,6 +22,7 @@ pub mod print_focus;
 pub mod report;
 pub mod spec;
 mod stack;
+pub mod washed;
 mod wide;
 pub mod work;
 
@@ -102,6 +103,7 @@ pub struct Analyzer {
     print: print_focus::PrintProbe,
     light: light::LightProbe,
     mrz: mrz::MrzProbe,
+    washed: washed::WashedOutFinder,
 }
 
 impl Analyzer {
@@ -137,7 +139,9 @@ impl Analyzer {
         if let Some(loc) = sure_fine
             && !dark
         {
-            return self.judge(frame, &loc, Scale::Fine);
+            return self
+                .washed_out(frame, scene, Some(loc))
+                .unwrap_or_else(|| self.judge(frame, &loc, Scale::Fine));
         }
         self.coarse.rebuild_coarser(&self.work, COARSE_FACTOR);
         let found = match sure_fine {
@@ -174,10 +178,70 @@ impl Analyzer {
         } else {
             found
         };
+        // A washed-out frame: where no outline holds the print, the document's edges clipped away
+        // with its background, and its outline is estimated from its print.
+        if let Some(report) = self.washed_out(frame, scene, found.map(|(loc, _)| loc)) {
+            return report;
+        }
         match found {
             Some((loc, scale)) => self.judge(frame, &loc, scale),
             None => no_document(fw, fh, scene),
         }
+    }
+
+    /// In a washed-out frame (`scene` too bright), the report on the document outlined from its
+    /// print, unless `found` holds the print: the document's edges clipped away with its
+    /// background, and an outline found by edges that misses the print is something else's.
+    fn washed_out(
+        &mut self,
+        frame: &RgbImage,
+        scene: Option<(f32, Hint)>,
+        found: Option<locate::Located>,
+    ) -> Option<FrameReport> {
+        if !matches!(scene, Some((_, Hint::TooBright))) {
+            return None;
+        }
+        let estimate = self.washed.find(&self.work, self.spec.kind)?;
+        let holds_print = |loc: &locate::Located| {
+            let in_work = Quad(loc.quad.0.map(|p| {
+                let (x, y) = self.work.to_work(p.x, p.y);
+                Point::new(x, y)
+            }));
+            self.washed.print_inside(&in_work) >= washed::MIN_PRINT_INSIDE
+        };
+        if found.is_some_and(|loc| holds_print(&loc)) {
+            return None;
+        }
+        let loc = self.estimated(frame, &estimate)?;
+        let mut report = self.judge(frame, &loc, Scale::Fine);
+        // The light is what to fix first: the outline is a guess until it is.
+        report.hint = Some(Hint::TooBright);
+        Some(report)
+    }
+
+    /// A document outlined by [`washed::WashedOutFinder`] (`estimate` in working coordinates).
+    fn estimated(&self, frame: &RgbImage, estimate: &Quad) -> Option<locate::Located> {
+        let quad = Quad(estimate.0.map(|p| {
+            let (x, y) = self.work.to_full(p.x, p.y);
+            Point::new(x, y)
+        }));
+        let pose = pose::estimate(&quad, frame.width(), frame.height())?;
+        let kind = if pose.aspect as f32 >= (DocKind::Id1.aspect() * DocKind::Td3.aspect()).sqrt() {
+            DocKind::Id1
+        } else {
+            DocKind::Td3
+        };
+        Some(locate::Located {
+            quad,
+            edge_quad: quad,
+            kind,
+            confidence: washed::ESTIMATE_CONFIDENCE,
+            score: washed::ESTIMATE_CONFIDENCE,
+            pose,
+            border_sides: [false; 4],
+            detail: locate::detail_inside(&self.work, estimate),
+            paper_beyond_sides: 0,
+        })
     }
 
     fn judge(&mut self, frame: &RgbImage, loc: &locate::Located, scale: Scale) -> FrameReport {
