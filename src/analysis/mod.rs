@@ -214,8 +214,10 @@ impl Analyzer {
         }
         let loc = self.estimated(frame, &estimate)?;
         let mut report = self.judge(frame, &loc, Scale::Fine);
-        // The light is what to fix first: the outline is a guess until it is.
+        // The light is what to fix first: the outline is a guess until it is, and no shot is
+        // taken on a guess (the exposure check fails here anyway).
         report.hint = Some(Hint::TooBright);
+        report.ready = false;
         Some(report)
     }
 
