@@ -201,7 +201,7 @@ impl Analyzer {
         if !matches!(scene, Some((_, Hint::TooBright))) {
             return None;
         }
-        let estimate = self.washed.find(&self.work, self.spec.kind)?;
+        let (estimate, kind) = self.washed.find(&self.work, self.spec.kind)?;
         let holds_print = |loc: &locate::Located| {
             let in_work = Quad(loc.quad.0.map(|p| {
                 let (x, y) = self.work.to_work(p.x, p.y);
@@ -212,7 +212,7 @@ impl Analyzer {
         if found.is_some_and(|loc| holds_print(&loc)) {
             return None;
         }
-        let loc = self.estimated(frame, &estimate)?;
+        let loc = self.estimated(frame, &estimate, kind)?;
         let mut report = self.judge(frame, &loc, Scale::Fine);
         // The light is what to fix first: the outline is a guess until it is, and no shot is
         // taken on a guess (the exposure check fails here anyway).
@@ -221,18 +221,19 @@ impl Analyzer {
         Some(report)
     }
 
-    /// A document outlined by [`washed::WashedOutFinder`] (`estimate` in working coordinates).
-    fn estimated(&self, frame: &RgbImage, estimate: &Quad) -> Option<locate::Located> {
+    /// A document of `kind` outlined by [`washed::WashedOutFinder`] (`estimate` in working
+    /// coordinates).
+    fn estimated(
+        &self,
+        frame: &RgbImage,
+        estimate: &Quad,
+        kind: DocKind,
+    ) -> Option<locate::Located> {
         let quad = Quad(estimate.0.map(|p| {
             let (x, y) = self.work.to_full(p.x, p.y);
             Point::new(x, y)
         }));
         let pose = pose::estimate(&quad, frame.width(), frame.height())?;
-        let kind = if pose.aspect as f32 >= (DocKind::Id1.aspect() * DocKind::Td3.aspect()).sqrt() {
-            DocKind::Id1
-        } else {
-            DocKind::Td3
-        };
         Some(locate::Located {
             quad,
             edge_quad: quad,
@@ -420,9 +421,9 @@ impl Analyzer {
         // and one blurry pair beside a sharp one reads as motion. Print inside that reads sharp,
         // and alike both ways as it would not under motion, overrules it (`print_focus`). Not in
         // a frame too dark, where sensor noise makes steep gradients of its own.
-        let one_pair_blurry =
+        let sharper_pair_sharp =
             blur.is_some_and(|b| b.sigma_min_px / ppmm.max(1e-3) <= spec.blur_mm_max);
-        let focus = if !focus.pass && one_pair_blurry && exposure.hint != Some(Hint::TooDark) {
+        let focus = if !focus.pass && sharper_pair_sharp && exposure.hint != Some(Hint::TooDark) {
             self.print
                 .blur(frame, &quad)
                 .filter(|p| p.anisotropy() <= spec.print_anisotropy_max)

@@ -139,8 +139,8 @@ impl WashedOutFinder {
     }
 
     /// The document's estimated outline on `work` (working coordinates, clockwise from the top
-    /// left), or None where too little print shows.
-    pub fn find(&mut self, work: &WorkImage, kind: KindChoice) -> Option<Quad> {
+    /// left) and its kind, or None where too little print shows.
+    pub fn find(&mut self, work: &WorkImage, kind: KindChoice) -> Option<(Quad, DocKind)> {
         self.collect_ink(work);
         let pixels = (work.width * work.height) as f32;
         if (self.ink.len() as f32) < MIN_INK_FRAC * pixels {
@@ -203,7 +203,7 @@ impl WashedOutFinder {
             corner(-1.0, 1.0),
         ]);
         let in_view = quad.area_inside(work.width as f32, work.height as f32);
-        (in_view >= MIN_IN_VIEW * area).then_some(quad)
+        (in_view >= MIN_IN_VIEW * area).then_some((quad, doc_kind))
     }
 
     /// The share of the print found by the last `find` that lies inside `quad` (working
@@ -257,9 +257,10 @@ mod tests {
         for skew in [-12.0f32, 0.0, 7.5] {
             let mut work = WorkImage::default();
             work.rebuild(&printed_in_white(skew, (700.0, 420.0)), 640);
-            let quad = WashedOutFinder::default()
+            let (quad, kind) = WashedOutFinder::default()
                 .find(&work, KindChoice::IdCard)
                 .expect("outlined");
+            assert_eq!(kind, DocKind::Id1);
             let [tl, tr, _, bl] = quad.0;
             let angle = (tr.y - tl.y).atan2(tr.x - tl.x).to_degrees();
             assert!(
