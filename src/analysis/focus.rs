@@ -539,6 +539,18 @@ pub fn rise_10_90(sigma: f32) -> f32 {
     2.0 * Z90 * sigma
 }
 
+/// The error function (Abramowitz-Stegun 7.1.26, within 1.5e-7): the tests' exact Gaussian edges.
+#[cfg(test)]
+pub(crate) fn erf(x: f32) -> f32 {
+    let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
+    let y = 1.0
+        - (((((1.061_405_4 * t - 1.453_152_1) * t) + 1.421_413_7) * t - 0.284_496_72) * t
+            + 0.254_829_6)
+            * t
+            * (-x * x).exp();
+    y.copysign(x)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -562,17 +574,6 @@ mod tests {
             Point::new(x0, y1),
         ]);
         (img, quad)
-    }
-
-    fn erf(x: f32) -> f32 {
-        // Abramowitz-Stegun 7.1.26
-        let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
-        let y = 1.0
-            - (((((1.061_405_4 * t - 1.453_152_1) * t) + 1.421_413_7) * t - 0.284_496_72) * t
-                + 0.254_829_6)
-                * t
-                * (-x * x).exp();
-        y.copysign(x)
     }
 
     /// The blur the probe reads on `img` around `quad`, `skip` sides left out.
@@ -660,16 +661,11 @@ mod tests {
             let level = background + (220.0 - background) * inside;
             image::Rgb([level as u8; 3])
         });
-        let corner = |su: f32, sv: f32| {
-            let (u, v) = (su * half_w, sv * half_h);
-            Point::new(centre.0 + u * cos - v * sin, centre.1 + u * sin + v * cos)
-        };
-        let quad = Quad([
-            corner(-1.0, -1.0),
-            corner(1.0, -1.0),
-            corner(1.0, 1.0),
-            corner(-1.0, 1.0),
-        ]);
+        let quad = Quad::turned_rect(
+            Point::new(centre.0, centre.1),
+            (2.0 * half_w, 2.0 * half_h),
+            turn,
+        );
         (img, quad)
     }
 

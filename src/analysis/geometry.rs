@@ -37,6 +37,23 @@ impl Point {
 pub struct Quad(pub [Point; 4]);
 
 impl Quad {
+    /// A `width` x `height` rectangle centred at `centre`, turned by `angle` (radians, clockwise on
+    /// screen, y down): corners top-left, top-right, bottom-right, bottom-left of the turned
+    /// rectangle.
+    pub fn turned_rect(centre: Point, (width, height): (f32, f32), angle: f32) -> Quad {
+        let (sin, cos) = angle.sin_cos();
+        let corner = |su: f32, sv: f32| {
+            let (u, v) = (0.5 * su * width, 0.5 * sv * height);
+            Point::new(centre.x + u * cos - v * sin, centre.y + u * sin + v * cos)
+        };
+        Quad([
+            corner(-1.0, -1.0),
+            corner(1.0, -1.0),
+            corner(1.0, 1.0),
+            corner(-1.0, 1.0),
+        ])
+    }
+
     pub fn corners(&self) -> &[Point; 4] {
         &self.0
     }

@@ -160,21 +160,11 @@ fn percentile(hist: &[u32; 256], q: f32) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::focus::erf;
     use super::*;
 
     const PAPER: f32 = 215.0;
     const INK: f32 = 35.0;
-
-    fn erf(x: f32) -> f32 {
-        // Abramowitz-Stegun 7.1.26
-        let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
-        let y = 1.0
-            - (((((1.061_405_4 * t - 1.453_152_1) * t) + 1.421_413_7) * t - 0.284_496_72) * t
-                + 0.254_829_6)
-                * t
-                * (-x * x).exp();
-        y.copysign(x)
-    }
 
     /// A page of "print" (strokes 5 px wide and 14 tall, 12 px apart, in rows 30 px apart, at
     /// sub-pixel offsets) on paper, blurred by a Gaussian of `sigma` computed exactly per pixel,

@@ -191,17 +191,10 @@ impl WashedOutFinder {
         if area < MIN_AREA_FRAC * pixels || area > MAX_AREA_FRAC * pixels {
             return None;
         }
-        let mid = (0.5 * (u0 + u1), 0.5 * (v0 + v1));
-        let corner = |su: f32, sv: f32| {
-            let (u, v) = (mid.0 + 0.5 * su * width, mid.1 + 0.5 * sv * height);
-            Point::new(centre.0 + u * cos - v * sin, centre.1 + u * sin + v * cos)
-        };
-        let quad = Quad([
-            corner(-1.0, -1.0),
-            corner(1.0, -1.0),
-            corner(1.0, 1.0),
-            corner(-1.0, 1.0),
-        ]);
+        // The middle of the extent, back in working coordinates.
+        let (u, v) = (0.5 * (u0 + u1), 0.5 * (v0 + v1));
+        let middle = Point::new(centre.0 + u * cos - v * sin, centre.1 + u * sin + v * cos);
+        let quad = Quad::turned_rect(middle, (width, height), angle);
         let in_view = quad.area_inside(work.width as f32, work.height as f32);
         (in_view >= MIN_IN_VIEW * area).then_some((quad, doc_kind))
     }
