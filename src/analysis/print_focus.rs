@@ -18,7 +18,7 @@
 use image::RgbImage;
 
 use super::geometry::{Point, Quad};
-use super::work::LUMA_WEIGHTS;
+use super::work::luma_of;
 
 /// The print is read inside the outline shrunk by this factor about its centre: clear of the
 /// sides, their shadows and the background beyond a slightly wrong side.
@@ -99,11 +99,7 @@ impl PrintProbe {
         let raw = frame.as_raw();
         let luma_at = |x: i64, y: i64| -> Option<u8> {
             let i = ((y * w + x) * 3) as usize;
-            let px = raw.get(i..i + 3)?;
-            let l = LUMA_WEIGHTS[0] * px[0] as f32
-                + LUMA_WEIGHTS[1] * px[1] as f32
-                + LUMA_WEIGHTS[2] * px[2] as f32;
-            Some(l.round().clamp(0.0, 255.0) as u8)
+            Some(luma_of(raw.get(i..i + 3)?.try_into().ok()?))
         };
         let mut samples = 0u32;
         for y in (y0..=y1).step_by(stride) {

@@ -48,12 +48,15 @@ pub const MIN_PRINT_INSIDE: f32 = 0.5;
 /// needs to count as a document (`Spec::min_confidence`'s default).
 pub const ESTIMATE_CONFIDENCE: f32 = 0.4;
 
-/// Reusable buffers: the clipped pixels' summed-area table and the print's pixels.
+/// Reusable buffers: the clipped pixels' summed-area table, the print's pixels, its row profile
+/// and its pixels' places along and across its lines.
 #[derive(Debug, Default)]
 pub struct WashedOutFinder {
     clipped_sums: Vec<u32>,
     ink: Vec<(f32, f32)>,
     profile: Vec<u32>,
+    along: Vec<f32>,
+    across: Vec<f32>,
 }
 
 impl WashedOutFinder {
@@ -154,18 +157,15 @@ impl WashedOutFinder {
         let angle = self.skew(centre);
         let (sin, cos) = angle.sin_cos();
         // Extent along and across the lines, trimmed.
-        let mut along: Vec<f32> = self
-            .ink
-            .iter()
-            .map(|&(x, y)| (x - centre.0) * cos + (y - centre.1) * sin)
-            .collect();
-        let mut across: Vec<f32> = self
-            .ink
-            .iter()
-            .map(|&(x, y)| -(x - centre.0) * sin + (y - centre.1) * cos)
-            .collect();
-        let (u0, u1) = trimmed_range(&mut along)?;
-        let (v0, v1) = trimmed_range(&mut across)?;
+        self.along.clear();
+        self.across.clear();
+        for &(x, y) in &self.ink {
+            let (dx, dy) = (x - centre.0, y - centre.1);
+            self.along.push(dx * cos + dy * sin);
+            self.across.push(-dx * sin + dy * cos);
+        }
+        let (u0, u1) = trimmed_range(&mut self.along)?;
+        let (v0, v1) = trimmed_range(&mut self.across)?;
         let margin = MARGIN_FRAC * (u1 - u0);
         let (mut width, mut height) = (u1 - u0 + 2.0 * margin, v1 - v0 + 2.0 * margin);
         let aspect = width / height.max(1.0);
