@@ -560,6 +560,13 @@ fn a_washed_out_card_on_a_white_desk_is_outlined_from_its_print() {
         });
         assert!(overlap > 0.85, "seed {seed} {kind:?}: overlap {overlap}");
         assert_eq!(report.hint, Some(Hint::TooBright), "seed {seed}");
+        // Its corners are guessed, not seen: they do not pass.
+        let corners = report.check(CheckId::Corners);
+        assert_eq!(
+            (corners.pass, corners.hint),
+            (false, Some(Hint::TooBright)),
+            "seed {seed}"
+        );
         assert!(
             !report.ready && !report.check(CheckId::Exposure).pass,
             "seed {seed}"

@@ -215,7 +215,11 @@ impl Analyzer {
         let loc = self.estimated(frame, &estimate, kind)?;
         let mut report = self.judge(frame, &loc, Scale::Fine);
         // The light is what to fix first: the outline is a guess until it is, and no shot is
-        // taken on a guess (the exposure check fails here anyway).
+        // taken on a guess (the exposure check fails here anyway). Its corners are guessed, not
+        // seen: they do not pass (a finger over one would go unnoticed).
+        if let Some(corners) = report.checks.get_mut(CheckId::Corners.index()) {
+            *corners = Check::failed(CheckId::Corners, corners.value, Hint::TooBright);
+        }
         report.hint = Some(Hint::TooBright);
         report.ready = false;
         Some(report)
