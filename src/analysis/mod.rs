@@ -246,7 +246,7 @@ impl Analyzer {
             score: washed::ESTIMATE_CONFIDENCE,
             pose,
             border_sides: [false; 4],
-            detail: locate::detail_inside(&self.work, estimate),
+            detail: locate::detail_inside(&self.work, &quad),
             paper_beyond_sides: 0,
         })
     }
