@@ -203,11 +203,7 @@ impl Analyzer {
         }
         let (estimate, kind) = self.washed.find(&self.work, self.spec.kind)?;
         let holds_print = |loc: &locate::Located| {
-            let in_work = Quad(loc.quad.0.map(|p| {
-                let (x, y) = self.work.to_work(p.x, p.y);
-                Point::new(x, y)
-            }));
-            self.washed.print_inside(&in_work) >= washed::MIN_PRINT_INSIDE
+            self.washed.print_inside(&self.work.quad_to_work(&loc.quad)) >= washed::MIN_PRINT_INSIDE
         };
         if found.is_some_and(|loc| holds_print(&loc)) {
             return None;
@@ -233,10 +229,7 @@ impl Analyzer {
         estimate: &Quad,
         kind: DocKind,
     ) -> Option<locate::Located> {
-        let quad = Quad(estimate.0.map(|p| {
-            let (x, y) = self.work.to_full(p.x, p.y);
-            Point::new(x, y)
-        }));
+        let quad = self.work.quad_to_full(estimate);
         let pose = pose::estimate(&quad, frame.width(), frame.height())?;
         Some(locate::Located {
             quad,
@@ -382,10 +375,7 @@ impl Analyzer {
         };
 
         // glare and exposure
-        let work_quad = Quad(quad.0.map(|p| {
-            let (x, y) = work.to_work(p.x, p.y);
-            Point::new(x, y)
-        }));
+        let work_quad = work.quad_to_work(&quad);
         let light = self
             .light
             .measure(work, &work_quad, spec.glare_level)

@@ -8,6 +8,8 @@
 
 use image::RgbImage;
 
+use super::geometry::{Point, Quad};
+
 /// An edge pixel survives non-maximum suppression and this many multiples of the frame's typical
 /// (median) gradient: adapts to sensor noise without a fixed contrast threshold.
 const EDGE_NOISE_FACTOR: i32 = 2;
@@ -92,6 +94,22 @@ impl WorkImage {
         let s = self.scale as f32;
         let off = (s - 1.0) / 2.0;
         ((x - off) / s, (y - off) / s)
+    }
+
+    /// A full-resolution outline in working coordinates.
+    pub fn quad_to_work(&self, quad: &Quad) -> Quad {
+        Quad(quad.0.map(|p| {
+            let (x, y) = self.to_work(p.x, p.y);
+            Point::new(x, y)
+        }))
+    }
+
+    /// An outline in working coordinates at full resolution.
+    pub fn quad_to_full(&self, quad: &Quad) -> Quad {
+        Quad(quad.0.map(|p| {
+            let (x, y) = self.to_full(p.x, p.y);
+            Point::new(x, y)
+        }))
     }
 
     pub fn idx(&self, x: usize, y: usize) -> usize {
