@@ -387,12 +387,12 @@ fn value_text(report: &FrameReport, id: CheckId) -> String {
         .collect(),
         CheckId::Focus => match (m.print_blur_mm, m.blur_mm) {
             // The outline's edges read blurry, the print inside sharp (`print_focus`).
+            // (The print is read only beside an edge reading, so never without one.)
             (Some(p), Some(b)) => vec![format!("print blur {p:.2} mm (edges {b:.2})")],
-            (Some(p), None) => vec![format!("print blur {p:.2} mm")],
             (None, Some(b)) => vec![format!("blur {b:.2} mm")],
             // Passed unread: the light is at fault (see `Analyzer::judge`).
-            (None, None) if report.check(id).pass => vec!["not readable in this light".to_owned()],
-            (None, None) => Vec::new(),
+            (_, None) if report.check(id).pass => vec!["not readable in this light".to_owned()],
+            (_, None) => Vec::new(),
         },
         CheckId::Glare => m
             .glare_frac
