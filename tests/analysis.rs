@@ -791,6 +791,48 @@ fn a_card_running_off_the_frame_is_outlined_by_its_sides_in_view() {
     assert!(right >= 14, "outlined {right} of {total}");
 }
 
+/// A card facing the camera, turned a little and running off the frame: its tilt is read from
+/// the sides in view. The frame border that closes its outline is no side of the card's; read as
+/// one, it made a turned card look tilted out of plane (the border upright, the card's far side
+/// turned) and a portrait-shaped piece in view look turned a quarter.
+#[test]
+fn a_card_facing_the_camera_is_read_as_facing_it_when_it_runs_off_the_frame() {
+    use idshot::scene::Background;
+    let (mut facing, mut outlined) = (0, 0);
+    for (background, center, roll) in [
+        (Background::Plain([40, 40, 45]), (0.2, 0.5), 5.0),
+        (Background::Wood, (0.8, 0.5), -5.0),
+        (Background::Gradient, (0.22, 0.45), -4.0),
+        (Background::Foliage, (0.78, 0.55), 4.0),
+        (Background::Dark, (0.5, 0.8), 6.0),
+        (Background::Clutter, (0.5, 0.2), -6.0),
+    ] {
+        for seed in 1..=3u64 {
+            let (report, truth) = verdict(&SceneSpec {
+                seed,
+                background: background.clone(),
+                placement: held_at(center, 0.6, roll),
+                ..SceneSpec::default()
+            });
+            let Some(doc) = report.document.as_ref() else {
+                continue;
+            };
+            if doc.quad.overlap_in_frame(&truth.corners, 1280, 720, 160) < 0.9 {
+                continue;
+            }
+            outlined += 1;
+            let tilt = report.check(CheckId::Tilt);
+            facing += u32::from(tilt.pass);
+            assert!(
+                !tilt.pass || tilt.value.is_some_and(|t| t < 10.0),
+                "{background:?} seed {seed}: {tilt:?}"
+            );
+        }
+    }
+    assert!(outlined >= 12, "outlined {outlined} of 18");
+    assert!(facing == outlined, "read as facing {facing} of {outlined}");
+}
+
 /// Documents pushed off the frame (scenes from the cut-off audit, where each was ready): the
 /// outline closed on a box printed on the document (a photo's edges, a panel's rule) with two of
 /// the document's own sides, which has the right shape and every corner in view. The document's

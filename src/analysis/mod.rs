@@ -338,8 +338,23 @@ impl Analyzer {
         };
 
         // tilt
-        let tilt_deg = loc.pose.tilt_deg as f32;
-        let roll_deg = loc.pose.roll_deg as f32;
+        // Read from the sides in view: a frame border is no side of the document's.
+        let pose = if cut_off {
+            let seen = pose::seen_outline(&quad, loc.border_sides);
+            pose::estimate(&seen, frame.width(), frame.height()).unwrap_or(loc.pose)
+        } else {
+            loc.pose
+        };
+        let tilt_deg = pose.tilt_deg as f32;
+        // An outline running off the frame, or of something printed on the document (paper runs
+        // on past it), has its sides along the document's, but which of them are the document's
+        // long sides is not known: its roll is the document's up to quarter turns.
+        let roll_deg = if cut_off || loc.paper_beyond_sides > 0 {
+            let roll = pose.roll_deg as f32;
+            roll - 90.0 * (roll / 90.0).round()
+        } else {
+            pose.roll_deg as f32
+        };
         m.tilt_deg = Some(tilt_deg);
         m.roll_deg = Some(roll_deg);
         let tilt = if tilt_deg > spec.tilt_deg_max {

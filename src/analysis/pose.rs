@@ -6,7 +6,7 @@
 //! the pose does not depend on it. From r1, r2: the rectified aspect (which kind of document), the
 //! out-of-plane tilt and the in-plane roll.
 
-use super::geometry::{Homography, Quad};
+use super::geometry::{Homography, Point, Quad};
 
 /// Webcams and phone front cameras have horizontal fields of view between about 50 and 90 degrees;
 /// focal lengths are searched within that range and fall back to the middle when unconstrained.
@@ -78,6 +78,44 @@ pub fn estimate(quad: &Quad, width: u32, height: u32) -> Option<Pose> {
         tilt_deg,
         roll_deg,
     })
+}
+
+/// The outline as its pose is read from: a side along a frame border is where the document
+/// leaves the view, not its edge, and would show the border's slant, not the document's. Such a
+/// side is drawn through its middle parallel to the opposite side where that one is seen, so the
+/// pose rests on the sides in view (the pair cut by the frame shows no narrowing). Corner `k`
+/// joins side `k - 1` and side `k` (side `k` runs from corner `k` to `k + 1`).
+pub fn seen_outline(quad: &Quad, border_sides: [bool; 4]) -> Quad {
+    let c = quad.0;
+    let corner = |k: usize| c[k % 4];
+    // Each side as a point on it and its direction.
+    let sides: [(Point, (f32, f32)); 4] = std::array::from_fn(|k| {
+        let (a, b) = (corner(k), corner(k + 1));
+        let seen_opposite = !border_sides[(k + 2) % 4];
+        if border_sides[k] && seen_opposite {
+            // The opposite side runs from corner k + 2 to k + 3: backwards, it runs as side k.
+            let (p, q) = (corner(k + 3), corner(k + 2));
+            (a.lerp(b, 0.5), (q.x - p.x, q.y - p.y))
+        } else {
+            (a, (b.x - a.x, b.y - a.y))
+        }
+    });
+    let meet = |(p, d): (Point, (f32, f32)), (q, e): (Point, (f32, f32))| {
+        let det = d.0 * e.1 - d.1 * e.0;
+        if det.abs() < 1e-6 {
+            return None;
+        }
+        let t = ((q.x - p.x) * e.1 - (q.y - p.y) * e.0) / det;
+        Some(Point::new(p.x + t * d.0, p.y + t * d.1))
+    };
+    let mut seen = *quad;
+    for k in 0..4 {
+        match meet(sides[(k + 3) % 4], sides[k]) {
+            Some(p) => seen.0[k] = p,
+            None => return *quad,
+        }
+    }
+    seen
 }
 
 /// Effective pixels per mm at the document's centre: the geometric mean of the two scale factors of
@@ -153,6 +191,26 @@ mod tests {
             assert!((p.aspect - 85.6 / 53.98).abs() < 0.05, "tilt {tilt}: {p:?}");
             assert!((p.roll_deg - roll).abs() < 3.0, "roll {roll}: {p:?}");
         }
+    }
+
+    /// A facing card turned 5 degrees, its left part out of the frame: the outline in view closes
+    /// on the upright frame border. Read as a side of the card's, the border makes it look tilted;
+    /// drawn parallel to the card's right side, the card faces the camera, turned 5 degrees.
+    #[test]
+    fn a_frame_border_in_the_outline_is_read_as_no_side_of_the_documents() {
+        let card = project(85.6, 53.98, 0.0, 5.0, 200.0, 1000.0, 1280.0, 720.0);
+        let [tl, tr, br, bl] = card.0;
+        // Where the top and bottom sides cross the border x = 300.
+        let at_border = |a: Point, b: Point| a.lerp(b, (300.0 - a.x) / (b.x - a.x));
+        let cut = Quad([at_border(tl, tr), tr, br, at_border(bl, br)]);
+        let as_cut = estimate(&cut, 1280, 720).expect("pose");
+        assert!(as_cut.tilt_deg > 3.0, "{as_cut:?}");
+        let seen = seen_outline(&cut, [false, false, false, true]);
+        let p = estimate(&seen, 1280, 720).expect("pose");
+        assert!(p.tilt_deg < 0.5, "{p:?}");
+        assert!((p.roll_deg - 5.0).abs() < 0.5, "{p:?}");
+        // Nothing to replace: the same outline.
+        assert_eq!(seen_outline(&card, [false; 4]), card);
     }
 
     #[test]
