@@ -274,7 +274,7 @@ impl WashedOutFinder {
                 to_work(meet(right, bottom)?),
                 to_work(meet(left, bottom)?),
             ]);
-            return self.plausible(quad, work).then_some((quad, doc_kind));
+            return plausible(&quad, work).then_some((quad, doc_kind));
         }
         // Grown, never shrunk, to the document's shape: the print does not fill it.
         if aspect < doc_kind.aspect() {
@@ -285,15 +285,7 @@ impl WashedOutFinder {
         // The middle of the extent, back in working coordinates.
         let middle = to_work((0.5 * (u0 + u1), 0.5 * (v0 + v1)));
         let quad = Quad::turned_rect(middle, (width, height), angle);
-        self.plausible(quad, work).then_some((quad, doc_kind))
-    }
-
-    /// Whether `quad` can be a document's outline on `work`: its size, and enough of it in view.
-    fn plausible(&self, quad: Quad, work: &WorkImage) -> bool {
-        let (w, h) = (work.width as f32, work.height as f32);
-        let area = quad.area();
-        (MIN_AREA_FRAC * w * h..=MAX_AREA_FRAC * w * h).contains(&area)
-            && quad.area_inside(w, h) >= MIN_IN_VIEW * area
+        plausible(&quad, work).then_some((quad, doc_kind))
     }
 
     /// The side of the print at `square_at` on `axis`, its least place there when `low` (the left
@@ -349,6 +341,7 @@ impl WashedOutFinder {
                 .count()
         };
         let square = Side::square(square_at);
+        // A slant must line up with SLANT_MIN_GAIN more bands than the square side does.
         let mut best = (near(square) + SLANT_MIN_GAIN - 1, square);
         let steps = (MAX_SLANT / SLANT_STEP).round() as i32;
         for step in (-steps..=steps).filter(|&k| k != 0) {
@@ -386,6 +379,14 @@ impl WashedOutFinder {
             .count();
         inside as f32 / self.ink.len().max(1) as f32
     }
+}
+
+/// Whether `quad` can be a document's outline on `work`: its size, and enough of it in view.
+fn plausible(quad: &Quad, work: &WorkImage) -> bool {
+    let (w, h) = (work.width as f32, work.height as f32);
+    let area = quad.area();
+    (MIN_AREA_FRAC * w * h..=MAX_AREA_FRAC * w * h).contains(&area)
+        && quad.area_inside(w, h) >= MIN_IN_VIEW * area
 }
 
 /// The axes of the print: along its lines and across them.
