@@ -414,17 +414,10 @@ mod tests {
     use super::*;
     use image::RgbImage;
 
-    /// White frame, "print" of dark dashes in lines turned by `skew_deg` about the frame's centre,
-    /// over a block `block` (width, height) px.
-    fn printed_in_white(skew_deg: f32, block: (f32, f32)) -> RgbImage {
-        let (sin, cos) = skew_deg.to_radians().sin_cos();
+    /// A white 1280 x 720 frame with dark "print" where `printed(x, y)`.
+    fn print_in_white(printed: impl Fn(f32, f32) -> bool) -> RgbImage {
         RgbImage::from_fn(1280, 720, |x, y| {
-            let (dx, dy) = (x as f32 - 640.0, y as f32 - 360.0);
-            // Back into the print's own axes.
-            let (u, v) = (dx * cos + dy * sin, -dx * sin + dy * cos);
-            let inside = u.abs() < 0.5 * block.0 && v.abs() < 0.5 * block.1;
-            let on_line = v.rem_euclid(40.0) < 12.0 && u.rem_euclid(30.0) < 20.0;
-            if inside && on_line {
+            if printed(x as f32, y as f32) {
                 image::Rgb([30, 30, 30])
             } else {
                 image::Rgb([255, 255, 255])
@@ -432,16 +425,38 @@ mod tests {
         })
     }
 
+    /// Dashes 20 px long every 30 px at `along`, in lines 12 px thick every 40 px at `across`.
+    fn on_dashed_line(along: f32, across: f32) -> bool {
+        across.rem_euclid(40.0) < 12.0 && along.rem_euclid(30.0) < 20.0
+    }
+
+    /// The ID-1 outline the finder estimates on `frame`.
+    fn card_outline(frame: &RgbImage) -> Quad {
+        let mut work = WorkImage::default();
+        work.rebuild(frame, 640);
+        let (quad, kind) = WashedOutFinder::default()
+            .find(&work, KindChoice::IdCard)
+            .expect("outlined");
+        assert_eq!(kind, DocKind::Id1);
+        quad
+    }
+
+    /// Dashed lines of print turned by `skew_deg` about the frame's centre, over a block `block`
+    /// (width, height) px.
+    fn printed_in_white(skew_deg: f32, block: (f32, f32)) -> RgbImage {
+        let (sin, cos) = skew_deg.to_radians().sin_cos();
+        print_in_white(|x, y| {
+            let (dx, dy) = (x - 640.0, y - 360.0);
+            // Back into the print's own axes.
+            let (u, v) = (dx * cos + dy * sin, -dx * sin + dy * cos);
+            u.abs() < 0.5 * block.0 && v.abs() < 0.5 * block.1 && on_dashed_line(u, v)
+        })
+    }
+
     #[test]
     fn the_outline_follows_the_print_lines_skew_and_extent() {
         for skew in [-12.0f32, 0.0, 7.5] {
-            let mut work = WorkImage::default();
-            work.rebuild(&printed_in_white(skew, (700.0, 420.0)), 640);
-            let (quad, kind) = WashedOutFinder::default()
-                .find(&work, KindChoice::IdCard)
-                .expect("outlined");
-            assert_eq!(kind, DocKind::Id1);
-            let [tl, tr, _, bl] = quad.0;
+            let [tl, tr, _, bl] = card_outline(&printed_in_white(skew, (700.0, 420.0))).0;
             let angle = (tr.y - tl.y).atan2(tr.x - tl.x).to_degrees();
             assert!(
                 (angle - skew).abs() < 1.0,
@@ -469,23 +484,12 @@ mod tests {
     #[test]
     fn the_outline_of_print_seen_at_an_angle_narrows_with_it() {
         let half_width = |y: f32| 250.0 + 130.0 * (y - 150.0) / 420.0;
-        let frame = RgbImage::from_fn(1280, 720, |x, y| {
-            let (x, y) = (x as f32, y as f32);
+        let quad = card_outline(&print_in_white(|x, y| {
             let across = (x - 640.0) / half_width(y);
-            let inside = across.abs() < 1.0 && (150.0..570.0).contains(&y);
-            let on_line =
-                (y - 150.0).rem_euclid(40.0) < 12.0 && (across * 350.0).rem_euclid(30.0) < 20.0;
-            if inside && on_line {
-                image::Rgb([30, 30, 30])
-            } else {
-                image::Rgb([255, 255, 255])
-            }
-        });
-        let mut work = WorkImage::default();
-        work.rebuild(&frame, 640);
-        let (quad, _) = WashedOutFinder::default()
-            .find(&work, KindChoice::IdCard)
-            .expect("outlined");
+            across.abs() < 1.0
+                && (150.0..570.0).contains(&y)
+                && on_dashed_line(across * 350.0, y - 150.0)
+        }));
         let [tl, tr, br, bl] = quad.0;
         let narrowing = tl.dist(tr) / bl.dist(br);
         let expected = half_width(150.0) / half_width(570.0);
@@ -505,24 +509,13 @@ mod tests {
         let lengths = [
             700.0, 670.0, 640.0, 610.0, 580.0, 550.0, 520.0, 300.0, 450.0, 690.0, 380.0,
         ];
-        let frame = RgbImage::from_fn(1280, 720, |x, y| {
-            let (x, y) = (x as f32, y as f32);
+        let quad = card_outline(&print_in_white(|x, y| {
             let row = ((y - 150.0) / 40.0).floor();
             let length = lengths.get(row as usize).copied().unwrap_or(0.0);
-            let inside = y >= 150.0 && (290.0..290.0 + length).contains(&x);
-            let on_line =
-                (y - 150.0).rem_euclid(40.0) < 12.0 && (x - 290.0).rem_euclid(30.0) < 20.0;
-            if inside && on_line {
-                image::Rgb([30, 30, 30])
-            } else {
-                image::Rgb([255, 255, 255])
-            }
-        });
-        let mut work = WorkImage::default();
-        work.rebuild(&frame, 640);
-        let (quad, _) = WashedOutFinder::default()
-            .find(&work, KindChoice::IdCard)
-            .expect("outlined");
+            y >= 150.0
+                && (290.0..290.0 + length).contains(&x)
+                && on_dashed_line(x - 290.0, y - 150.0)
+        }));
         let [tl, tr, br, bl] = quad.0;
         assert!((tl.dist(tr) - bl.dist(br)).abs() < 2.0, "{quad:?}");
         assert!((tl.dist(bl) - tr.dist(br)).abs() < 2.0, "{quad:?}");
