@@ -77,6 +77,7 @@ pub struct WashedOutFinder {
     along: Vec<f32>,
     across: Vec<f32>,
     scratch: Vec<f32>,
+    banded: Vec<Vec<f32>>,
     envelope: Vec<(f32, f32)>,
 }
 
@@ -307,32 +308,27 @@ impl WashedOutFinder {
         if band_width <= 0.0 {
             return Side::square(square_at);
         }
-        for band in 0..ENVELOPE_BANDS {
-            let start = bands.0 + band as f32 * band_width;
-            self.scratch.clear();
-            self.scratch.extend(
-                places
-                    .iter()
-                    .zip(band_places)
-                    .filter(|&(_, &b)| (start..start + band_width).contains(&b))
-                    .map(|(&p, _)| p),
-            );
-            if self.scratch.len() < 3 {
+        // One pass sorts the print into its bands; each band's outermost place is then picked.
+        self.banded.resize_with(ENVELOPE_BANDS, Vec::new);
+        self.banded.iter_mut().for_each(Vec::clear);
+        for (&p, &b) in places.iter().zip(band_places) {
+            let band = ((b - bands.0) / band_width).floor();
+            if band >= 0.0
+                && let Some(places) = self.banded.get_mut(band as usize)
+            {
+                places.push(p);
+            }
+        }
+        for (band, places) in self.banded.iter_mut().enumerate() {
+            let n = places.len();
+            if n < 3 {
                 continue;
             }
-            self.scratch.sort_unstable_by(f32::total_cmp);
-            let k = (ENVELOPE_QUANTILE * self.scratch.len() as f32) as usize;
-            let outermost = if low {
-                self.scratch.get(k)
-            } else {
-                self.scratch
-                    .len()
-                    .checked_sub(1 + k)
-                    .and_then(|i| self.scratch.get(i))
-            };
-            if let Some(&p) = outermost {
-                self.envelope.push((p, start + 0.5 * band_width));
-            }
+            let k = (ENVELOPE_QUANTILE * n as f32) as usize;
+            let at = if low { k } else { n - 1 - k };
+            let (_, &mut outermost, _) = places.select_nth_unstable_by(at, f32::total_cmp);
+            self.envelope
+                .push((outermost, bands.0 + (band as f32 + 0.5) * band_width));
         }
         let near = |side: Side| {
             self.envelope
