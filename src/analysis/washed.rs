@@ -244,8 +244,10 @@ impl WashedOutFinder {
             ),
             (v0, v1),
         );
-        let sides = [left, right, top, bottom];
-        let (mut width, mut height) = (u1 - u0 + 2.0 * margin, v1 - v0 + 2.0 * margin);
+        // Each side moved out by the margin: print stops short of the document's edge.
+        let (mut left, mut right) = (left.moved(-margin), right.moved(margin));
+        let (mut top, mut bottom) = (top.moved(-margin), bottom.moved(margin));
+        let (width, height) = (u1 - u0 + 2.0 * margin, v1 - v0 + 2.0 * margin);
         let aspect = width / height.max(1.0);
         let doc_kind = match kind {
             KindChoice::IdCard => DocKind::Id1,
@@ -259,33 +261,31 @@ impl WashedOutFinder {
                 }
             }
         };
+        // Facing the camera, the outline is grown, never shrunk, to the document's shape about
+        // the print's middle: the print does not fill it. Seen at an angle (a slanted pair) the
+        // document's shape in the frame depends on the angle, and the fitted sides stand.
+        if [left, right, top, bottom]
+            .iter()
+            .all(|side| side.slant == 0.0)
+        {
+            if aspect < doc_kind.aspect() {
+                let grow = 0.5 * (height * doc_kind.aspect() - width);
+                (left, right) = (left.moved(-grow), right.moved(grow));
+            } else {
+                let grow = 0.5 * (width / doc_kind.aspect() - height);
+                (top, bottom) = (top.moved(-grow), bottom.moved(grow));
+            }
+        }
+        // Back from the print's axes to working coordinates.
         let to_work = |(u, v): (f32, f32)| {
             Point::new(centre.0 + u * cos - v * sin, centre.1 + u * sin + v * cos)
         };
-        if sides.iter().any(|side| side.slant != 0.0) {
-            // Seen at an angle: the four fitted sides, each moved out by the margin. The
-            // document's shape is not known in the frame here (it depends on the angle), so the
-            // outline is not grown to it.
-            let [left, right, top, bottom] = sides;
-            let (left, right) = (left.moved(-margin), right.moved(margin));
-            let (top, bottom) = (top.moved(-margin), bottom.moved(margin));
-            let quad = Quad([
-                to_work(meet(left, top)?),
-                to_work(meet(right, top)?),
-                to_work(meet(right, bottom)?),
-                to_work(meet(left, bottom)?),
-            ]);
-            return plausible(&quad, work).then_some((quad, doc_kind));
-        }
-        // Grown, never shrunk, to the document's shape: the print does not fill it.
-        if aspect < doc_kind.aspect() {
-            width = height * doc_kind.aspect();
-        } else {
-            height = width / doc_kind.aspect();
-        }
-        // The middle of the extent, back in working coordinates.
-        let middle = to_work((0.5 * (u0 + u1), 0.5 * (v0 + v1)));
-        let quad = Quad::turned_rect(middle, (width, height), angle);
+        let quad = Quad([
+            to_work(meet(left, top)?),
+            to_work(meet(right, top)?),
+            to_work(meet(right, bottom)?),
+            to_work(meet(left, bottom)?),
+        ]);
         plausible(&quad, work).then_some((quad, doc_kind))
     }
 
